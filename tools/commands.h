@@ -1,0 +1,14 @@
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace autoaug::tools {
+
+// Each function adds one area's subcommands to `app` and its benchmarks under `bench`
+// (`autoaug bench NAME`). A command signals bad input by throwing std::invalid_argument (exit
+// code 2, one line on stderr); other exceptions exit with 1.
+void add_augment_commands(CLI::App& app, CLI::App& bench);
+
+}  // namespace autoaug::tools
