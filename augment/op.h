@@ -1,10 +1,10 @@
 #pragma once
 
+#include <deque>
 #include <opencv2/core/mat.hpp>
 #include <random>
 #include <string>
 #include <string_view>
-#include <deque>
 #include <vector>
 
 namespace autoaug::augment {
