@@ -35,6 +35,9 @@ constexpr const char* kRandAugmentOps[] = {
     "Identity", "ShearX",   "ShearY",    "TranslateX", "TranslateY", "Rotate",       "Brightness",
     "Color",    "Contrast", "Sharpness", "Posterize",  "Solarize",   "AutoContrast", "Equalize"};
 
+// Steps of ops without a parameter carry bin 0, as policy files write them.
+bool uses_magnitude(const char* op) { return builtin_ops().at(op).schema().uses_magnitude; }
+
 int parse_int(std::string_view text, std::string_view what, std::string_view spec) {
   int v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -157,7 +160,8 @@ Policy randaugment(int num_ops, int magnitude, int bins) {
     SubPolicy sub;
     int rest = code;
     for (int i = 0; i < num_ops; ++i) {
-      sub.push_back(Step{kRandAugmentOps[rest % kOps], 1.0, magnitude});
+      const char* op = kRandAugmentOps[rest % kOps];
+      sub.push_back(Step{op, 1.0, uses_magnitude(op) ? magnitude : 0});
       rest /= kOps;
     }
     p.subpolicies.push_back(std::move(sub));
@@ -175,7 +179,9 @@ Policy trivialaugment_wide(int bins) {
   Policy p;
   p.magnitude_bins = bins;
   p.space = MagnitudeSpace::kWide;
-  for (const char* op : kRandAugmentOps) p.subpolicies.push_back({Step{op, 1.0, kRandomMagnitude}});
+  for (const char* op : kRandAugmentOps) {
+    p.subpolicies.push_back({Step{op, 1.0, uses_magnitude(op) ? kRandomMagnitude : 0}});
+  }
   p.provenance.source = "preset:trivialaugment:" + std::to_string(bins);
   return p;
 }

@@ -16,6 +16,7 @@
 #include "augment/presets.h"
 #include "augment/preview.h"
 #include "tools/commands.h"
+#include "tools/quiet_stderr.h"
 
 namespace autoaug::tools {
 namespace {
@@ -43,6 +44,12 @@ std::vector<double> parse_fill(const std::string& text) {
     if (f < 0 || f > 255) throw std::invalid_argument("--fill: values must be within 0..255");
   }
   return fill;
+}
+
+// read_image without the decoder's own stderr chatter: the error message says it all.
+cv::Mat read_input(const std::string& path) {
+  QuietStderr quiet;
+  return aug::read_image(path);
 }
 
 // A generator for image `index`, repetition `repeat` of a run seeded with `seed`: independent of
@@ -105,7 +112,7 @@ struct AugmentArgs {
 
 void run_augment(const AugmentArgs& a, const CLI::Option* value_opt) {
   const aug::Op& op = aug::builtin_ops().at(a.op);
-  const cv::Mat in = aug::read_image(a.input);
+  const cv::Mat in = read_input(a.input);
   double value = a.value;
   if (value_opt->count() == 0) {
     value = aug::signed_bin_value(op, a.bin, a.bins, aug::parse_magnitude_space(a.space),
@@ -138,7 +145,7 @@ void run_apply(const ApplyArgs& a) {
   const aug::Augmenter augmenter = make_augmenter(a.policy, a.fill);
   // Read everything first: a bad input stops the run before anything is written.
   std::vector<cv::Mat> images;
-  for (const std::string& path : a.inputs) images.push_back(aug::read_image(path));
+  for (const std::string& path : a.inputs) images.push_back(read_input(path));
   std::filesystem::create_directories(a.out_dir);
   for (size_t i = 0; i < images.size(); ++i) {
     const std::string stem = std::filesystem::path(a.inputs[i]).stem().string();
@@ -171,7 +178,7 @@ void run_preview(const PreviewArgs& a) {
     throw std::invalid_argument("--grid: \"" + a.grid + "\" is not RxC (e.g. 4x8)");
   }
   const aug::Augmenter augmenter = make_augmenter(a.policy, a.fill);
-  const cv::Mat image = aug::read_image(a.image);
+  const cv::Mat image = read_input(a.image);
   std::vector<cv::Mat> tiles{image};
   for (int i = 1; i < rows * cols; ++i) {
     std::mt19937_64 rng = image_rng(a.seed, 0, i);
