@@ -10,6 +10,7 @@ namespace autoaug::tools {
 // (`autoaug bench NAME`). A command signals bad input by throwing std::invalid_argument (exit
 // code 2, one line on stderr); other exceptions exit with 1.
 void add_augment_commands(CLI::App& app, CLI::App& bench);
+void add_search_commands(CLI::App& app, CLI::App& bench);
 
 // `autoaug bench augment`, added by add_augment_commands.
 void add_bench_augment_command(CLI::App& bench);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   CLI::App* bench = app.add_subcommand("bench", "Measure throughput; --json prints one object");
   bench->require_subcommand(1);
   autoaug::tools::add_augment_commands(app, *bench);
+  autoaug::tools::add_search_commands(app, *bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

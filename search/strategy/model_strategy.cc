@@ -1,0 +1,137 @@
+#include "search/strategy/model_strategy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "search/detail/random.h"
+
+namespace autoaug::search {
+
+ModelStrategy::ModelStrategy(ModelStrategyOptions options, uint64_t seed, std::string name)
+    : options_(std::move(options)), seed_(seed), name_(std::move(name)) {
+  if (options_.n_initial < 1) throw std::invalid_argument(name_ + ".n_initial: must be >= 1");
+  if (options_.interleave < 1) throw std::invalid_argument(name_ + ".interleave: must be >= 1");
+  if (!(options_.xi >= 0)) throw std::invalid_argument(name_ + ".xi: must be >= 0");
+  if (!(options_.kappa >= 0)) throw std::invalid_argument(name_ + ".kappa: must be >= 0");
+  if (options_.optimizer.n_random < 1) {
+    throw std::invalid_argument(name_ + ".optimizer.n_random: must be >= 1");
+  }
+  // Surrogate options are checked here too, so misconfiguration fails at construction.
+  make_surrogate(Space({Dimension::real("x", 0, 1)}));
+}
+
+std::unique_ptr<Surrogate> ModelStrategy::make_surrogate(const Space& space) const {
+  if (options_.surrogate == SurrogateKind::kGaussianProcess) {
+    return std::make_unique<GaussianProcess>(space.categories(), options_.gp);
+  }
+  return std::make_unique<RandomForest>(space.categories(), options_.forest);
+}
+
+bool ModelStrategy::model_turn(size_t n) const {
+  const auto n_initial = static_cast<size_t>(options_.n_initial);
+  if (n < n_initial) return false;
+  return (n - n_initial) % static_cast<size_t>(options_.interleave) == 0;
+}
+
+std::optional<Point> ModelStrategy::propose(const Space& space,
+                                            const std::vector<Trial>& history) const {
+  const size_t n = history.size();
+  auto rng = detail::proposal_rng(seed_, n);
+  const auto taken = detail::history_keys(space, history);
+
+  std::vector<const Trial*> complete, pending;
+  for (const Trial& t : history) {
+    if (t.state == TrialState::kComplete && std::isfinite(t.value)) complete.push_back(&t);
+    if (t.state == TrialState::kPending) pending.push_back(&t);
+  }
+  if (!model_turn(n) || complete.size() < 2) return detail::sample_unique(space, taken, rng);
+
+  const auto d = static_cast<Eigen::Index>(space.size());
+  Vector y_obs(static_cast<Eigen::Index>(complete.size()));
+  for (size_t i = 0; i < complete.size(); ++i) y_obs[i] = complete[i]->value;
+  const double y_best = y_obs.minCoeff();
+  const double y_mean = y_obs.mean();
+  const double y_sd = std::sqrt((y_obs.array() - y_mean).square().mean());
+  double lie = y_best;
+  if (options_.liar == Liar::kMean) lie = y_mean;
+  if (options_.liar == Liar::kMax) lie = y_obs.maxCoeff();
+
+  const auto rows = static_cast<Eigen::Index>(complete.size() + pending.size());
+  Matrix x(rows, d);
+  Vector y(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const bool obs = r < static_cast<Eigen::Index>(complete.size());
+    const Trial& t = obs ? *complete[r] : *pending[r - complete.size()];
+    const auto u = space.to_unit(t.params);
+    for (Eigen::Index i = 0; i < d; ++i) x(r, i) = u[i];
+    y[r] = obs ? t.value : lie;
+  }
+  auto model_rng = detail::proposal_rng(seed_, n, 1);
+  auto surrogate = make_surrogate(space);
+  surrogate->fit(x, y, model_rng);
+
+  // Local searches also start from the best observed points.
+  std::vector<size_t> order(complete.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return y_obs[a] < y_obs[b]; });
+  std::vector<std::vector<double>> starts;
+  for (size_t k = 0; k < order.size() && k < 10; ++k) {
+    starts.push_back(space.to_unit(complete[order[k]]->params));
+  }
+
+  const double xi = options_.xi;
+  auto best_for = [&](AcquisitionKind kind, Vector* mean_out) -> std::optional<Point> {
+    auto scorer = [&](const Matrix& u, Vector& scores) {
+      Vector mean, var;
+      surrogate->predict(u, mean, var);
+      acquisition_scores(kind, mean, var, y_best, xi, options_.kappa, scores);
+    };
+    auto acq_rng = detail::proposal_rng(seed_, n, 2 + static_cast<uint64_t>(kind));
+    const auto candidates =
+        maximize_acquisition(space, scorer, starts, options_.optimizer, acq_rng);
+    for (const Candidate& c : candidates) {
+      Point p = space.from_unit(c.unit);
+      if (taken.count(space.key(p))) continue;
+      if (mean_out) {
+        Matrix row(1, d);
+        for (Eigen::Index i = 0; i < d; ++i) row(0, i) = c.unit[i];
+        Vector var;
+        surrogate->predict(row, *mean_out, var);
+      }
+      return p;
+    }
+    return std::nullopt;
+  };
+
+  std::optional<Point> proposal;
+  if (options_.acquisition == AcquisitionKind::kHedge) {
+    const AcquisitionKind kinds[] = {AcquisitionKind::kExpectedImprovement,
+                                     AcquisitionKind::kProbabilityOfImprovement,
+                                     AcquisitionKind::kLowerConfidenceBound};
+    std::vector<Point> points;
+    std::vector<double> gains;
+    for (AcquisitionKind kind : kinds) {
+      Vector mean;
+      if (auto p = best_for(kind, &mean)) {
+        points.push_back(*p);
+        gains.push_back(-(mean[0] - y_mean) / (y_sd > 0 ? y_sd : 1.0));
+      }
+    }
+    if (!points.empty()) {
+      const double top = *std::max_element(gains.begin(), gains.end());
+      std::vector<double> weights;
+      for (double g : gains) weights.push_back(std::exp(g - top));
+      std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+      proposal = points[pick(rng)];
+    }
+  } else {
+    proposal = best_for(options_.acquisition, nullptr);
+  }
+  if (proposal) return proposal;
+  return detail::sample_unique(space, taken, rng);
+}
+
+}  // namespace autoaug::search

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "search/acquisition/acquisition.h"
+#include "search/acquisition/acquisition_optimizer.h"
+#include "search/strategy/strategy.h"
+#include "search/surrogate/gaussian_process.h"
+#include "search/surrogate/random_forest.h"
+
+namespace autoaug::search {
+
+// Explicit values: they may be stored in saved studies.
+enum class SurrogateKind : int { kRandomForest = 0, kGaussianProcess = 1 };
+
+// The value a pending trial is given when the model is fitted (constant liar).
+enum class Liar : int { kMin = 0, kMean = 1, kMax = 2 };
+
+struct ModelStrategyOptions {
+  SurrogateKind surrogate = SurrogateKind::kRandomForest;
+  RandomForestOptions forest;  // when surrogate is kRandomForest
+  GaussianProcessOptions gp;   // when surrogate is kGaussianProcess
+  AcquisitionKind acquisition = AcquisitionKind::kExpectedImprovement;
+  // EI/PI improvement margin in units of the objective (scikit-optimize's default); >= 0.
+  double xi = 0.01;
+  double kappa = 1.96;  // LCB exploration weight; >= 0
+  // Proposals drawn uniformly at random before the model is used; >= 1.
+  int n_initial = 10;
+  // k in "1 of every k proposals from the acquisition, k-1 uniformly random" after the initial
+  // ones (RF + random: k = 3). 1: every proposal from the model. >= 1.
+  int interleave = 1;
+  Liar liar = Liar::kMin;
+  AcquisitionOptimizerOptions optimizer;
+};
+
+// Bayesian optimisation: fit a surrogate on the completed trials (pending ones at the liar
+// value; failed ones only block their point), maximise the acquisition, propose the best
+// candidate not in the history. Proposal n of a study draws from a generator seeded by
+// (seed, n), so the proposal depends on the seed and the history only.
+//
+// GP-hedge without memory: each of EI, PI and LCB proposes a point, and one is drawn with
+// probability softmax(-(standardised predicted mean at the point)), i.e. the gains of the
+// classic hedge computed from the current model alone, so no state outlives a proposal.
+class ModelStrategy : public Strategy {
+ public:
+  // Throws std::invalid_argument naming the field of a bad option.
+  ModelStrategy(ModelStrategyOptions options, uint64_t seed, std::string name);
+  std::optional<Point> propose(const Space& space,
+                               const std::vector<Trial>& history) const override;
+  std::string name() const override { return name_; }
+
+  // True when proposal number `n` (the history size) comes from the model, not at random.
+  bool model_turn(size_t n) const;
+
+ private:
+  std::unique_ptr<Surrogate> make_surrogate(const Space& space) const;
+
+  ModelStrategyOptions options_;
+  uint64_t seed_;
+  std::string name_;
+};
+
+}  // namespace autoaug::search

@@ -1,0 +1,43 @@
+#include "search/strategy/strategy_factory.h"
+
+#include <stdexcept>
+
+#include "search/strategy/grid_strategy.h"
+#include "search/strategy/model_strategy.h"
+#include "search/strategy/random_strategy.h"
+
+namespace autoaug::search {
+
+const std::vector<std::string>& strategy_names() {
+  static const std::vector<std::string> kNames = {"random", "grid", "gp",        "gp-hedge",
+                                                  "rf",     "et",   "rf-random", "et-random"};
+  return kNames;
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, int interleave,
+                                        const std::string& field) {
+  if (name == "random") return std::make_unique<RandomStrategy>(seed);
+  if (name == "grid") return std::make_unique<GridStrategy>(GridStrategyOptions{}, seed);
+  ModelStrategyOptions o;
+  if (name == "gp" || name == "gp-hedge") {
+    o.surrogate = SurrogateKind::kGaussianProcess;
+    if (name == "gp-hedge") o.acquisition = AcquisitionKind::kHedge;
+  } else if (name == "rf" || name == "et" || name == "rf-random" || name == "et-random") {
+    o.surrogate = SurrogateKind::kRandomForest;
+    if (name[0] == 'e') {
+      o.forest.extra_trees = true;
+      o.forest.bootstrap = false;
+    }
+    if (name.ends_with("-random")) {
+      if (interleave < 1) throw std::invalid_argument(field + ": interleave must be >= 1");
+      o.interleave = interleave;
+    }
+  } else {
+    std::string all;
+    for (const auto& n : strategy_names()) all += (all.empty() ? "" : ", ") + n;
+    throw std::invalid_argument(field + ": \"" + name + "\" is not one of " + all);
+  }
+  return std::make_unique<ModelStrategy>(o, seed, name);
+}
+
+}  // namespace autoaug::search

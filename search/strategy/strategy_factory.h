@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "search/strategy/strategy.h"
+
+namespace autoaug::search {
+
+// Names accepted by make_strategy, in the order the documentation lists them: random, grid, gp,
+// gp-hedge, rf, et, rf-random, et-random.
+const std::vector<std::string>& strategy_names();
+
+// A strategy by name with its default options. "rf-random" is RF + random with k = `interleave`
+// (1 of every k proposals from the forest's EI, k-1 uniformly random). Throws
+// std::invalid_argument naming `field` for an unknown name or interleave < 1.
+std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, int interleave = 3,
+                                        const std::string& field = "strategy");
+
+}  // namespace autoaug::search

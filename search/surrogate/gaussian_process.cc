@@ -1,0 +1,226 @@
+#include "search/surrogate/gaussian_process.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "search/detail/lbfgs.h"
+
+namespace autoaug::search {
+namespace {
+
+constexpr double kSqrt5 = 2.23606797749979;
+constexpr double kJitter = 1e-10;
+
+// Matern 5/2 correlation at distance r, and -(d/dr k) / r (finite at r = 0).
+inline double matern(double r) {
+  return (1 + kSqrt5 * r + 5.0 / 3.0 * r * r) * std::exp(-kSqrt5 * r);
+}
+inline double matern_slope(double r) {
+  return 5.0 / 3.0 * (1 + kSqrt5 * r) * std::exp(-kSqrt5 * r);
+}
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+}  // namespace
+
+GaussianProcess::GaussianProcess(std::vector<int> categories, GaussianProcessOptions options)
+    : categories_(std::move(categories)), options_(options) {
+  if (categories_.empty()) throw std::invalid_argument("gp: needs at least one feature");
+  if (options_.n_restarts < 0) throw std::invalid_argument("gp.n_restarts: must be >= 0");
+  if (options_.max_iterations < 1) throw std::invalid_argument("gp.max_iterations: must be >= 1");
+  if (!(options_.noise >= 0)) throw std::invalid_argument("gp.noise: must be >= 0");
+  auto bounds = [](double lo, double hi, const char* name) {
+    if (!(lo > 0 && lo < hi && std::isfinite(hi))) {
+      throw std::invalid_argument(std::string("gp.") + name + ": need 0 < min < max");
+    }
+  };
+  bounds(options_.min_length_scale, options_.max_length_scale, "min_length_scale");
+  bounds(options_.min_amplitude, options_.max_amplitude, "min_amplitude");
+  bounds(options_.min_noise, options_.max_noise, "min_noise");
+}
+
+void GaussianProcess::pair_distances() {
+  const auto n = x_.rows();
+  const auto d = x_.cols();
+  pair_d_.resize(n * (n - 1) / 2, d);
+  Eigen::Index p = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index k = j + 1; k < n; ++k, ++p) {
+      for (Eigen::Index i = 0; i < d; ++i) {
+        const double diff = x_(j, i) - x_(k, i);
+        pair_d_(p, i) = categories_[i] > 0 ? (diff != 0 ? 1.0 : 0.0) : diff * diff;
+      }
+    }
+  }
+}
+
+double GaussianProcess::log_marginal_likelihood(const Eigen::VectorXd& theta,
+                                                Eigen::VectorXd* gradient) const {
+  const auto n = x_.rows();
+  const auto d = x_.cols();
+  const double amp = std::exp(theta[0]);
+  const double noise = std::exp(theta[d + 1]);
+  const Eigen::VectorXd inv_l2 = (-2.0 * theta.segment(1, d)).array().exp();
+  const Eigen::VectorXd r2 = pair_d_ * inv_l2;
+  Eigen::MatrixXd k(n, n);
+  Eigen::Index p = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    k(j, j) = amp + noise + kJitter;
+    for (Eigen::Index c = j + 1; c < n; ++c, ++p) {
+      k(j, c) = k(c, j) = amp * matern(std::sqrt(r2[p]));
+    }
+  }
+  Eigen::LLT<Eigen::MatrixXd> llt(k);
+  if (llt.info() != Eigen::Success) return -std::numeric_limits<double>::infinity();
+  const Eigen::VectorXd alpha = llt.solve(y_);
+  const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
+  const double lml = -0.5 * y_.dot(alpha) - 0.5 * log_det - 0.5 * n * std::log(2 * M_PI);
+  if (gradient) {
+    // d lml / d theta = 0.5 tr((alpha alpha^T - K^-1) dK/dtheta).
+    Eigen::MatrixXd w = llt.solve(Eigen::MatrixXd::Identity(n, n));
+    w -= alpha * alpha.transpose();
+    w *= -1.0;
+    gradient->resize(d + 2);
+    Eigen::VectorXd g_pair(pair_d_.rows());
+    double g_amp = 0;
+    p = 0;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      g_amp += 0.5 * w(j, j) * amp;
+      for (Eigen::Index c = j + 1; c < n; ++c, ++p) {
+        const double r = std::sqrt(r2[p]);
+        g_amp += w(j, c) * amp * matern(r);
+        g_pair[p] = w(j, c) * amp * matern_slope(r);
+      }
+    }
+    (*gradient)[0] = g_amp;
+    gradient->segment(1, d) = (pair_d_.transpose() * g_pair).cwiseProduct(inv_l2);
+    (*gradient)[d + 1] = 0.5 * noise * w.trace();
+  }
+  return lml;
+}
+
+void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng) {
+  const auto n = x.rows();
+  const auto d = static_cast<Eigen::Index>(categories_.size());
+  if (x.cols() != d) throw std::invalid_argument("gp.fit: wrong number of columns");
+  if (n < 1 || y.size() != n) throw std::invalid_argument("gp.fit: needs rows matching y");
+  x_ = x;
+  y_mean_ = y.mean();
+  const double sd = n > 1 ? std::sqrt((y.array() - y_mean_).square().sum() / n) : 0.0;
+  y_scale_ = sd > 1e-12 ? sd : 1.0;
+  y_ = (y.array() - y_mean_) / y_scale_;
+  pair_distances();
+
+  // Search in z, with log-parameter = lo + (hi - lo) * sigmoid(z).
+  Eigen::VectorXd lo(d + 2), hi(d + 2);
+  lo[0] = std::log(options_.min_amplitude);
+  hi[0] = std::log(options_.max_amplitude);
+  lo.segment(1, d).setConstant(std::log(options_.min_length_scale));
+  hi.segment(1, d).setConstant(std::log(options_.max_length_scale));
+  if (options_.fit_noise) {
+    lo[d + 1] = std::log(options_.min_noise);
+    hi[d + 1] = std::log(options_.max_noise);
+  } else {
+    lo[d + 1] = hi[d + 1] = std::log(std::max(options_.noise, 1e-300));
+  }
+  auto to_theta = [&](const Eigen::VectorXd& z) {
+    Eigen::VectorXd t(d + 2);
+    for (Eigen::Index i = 0; i < d + 2; ++i) t[i] = lo[i] + (hi[i] - lo[i]) * sigmoid(z[i]);
+    return t;
+  };
+  auto to_z = [&](const Eigen::VectorXd& t) {
+    Eigen::VectorXd z(d + 2);
+    for (Eigen::Index i = 0; i < d + 2; ++i) {
+      const double s =
+          hi[i] > lo[i] ? std::clamp((t[i] - lo[i]) / (hi[i] - lo[i]), 1e-6, 1 - 1e-6) : 0.5;
+      z[i] = std::log(s / (1 - s));
+    }
+    return z;
+  };
+  auto objective = [&](const Eigen::VectorXd& z, Eigen::VectorXd& grad) {
+    const Eigen::VectorXd t = to_theta(z);
+    Eigen::VectorXd g;
+    const double lml = log_marginal_likelihood(t, &g);
+    if (!std::isfinite(lml)) return std::numeric_limits<double>::infinity();
+    grad.resize(d + 2);
+    for (Eigen::Index i = 0; i < d + 2; ++i) {
+      const double s = sigmoid(z[i]);
+      grad[i] = -g[i] * (hi[i] - lo[i]) * s * (1 - s);
+    }
+    return -lml;
+  };
+
+  Eigen::VectorXd start(d + 2);
+  start[0] = 0.0;
+  start.segment(1, d).setConstant(std::log(0.5));
+  start[d + 1] = std::log(options_.fit_noise ? 1e-3 : std::max(options_.noise, 1e-300));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  double best = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd best_theta = to_theta(to_z(start));
+  for (int r = 0; r <= options_.n_restarts && n > 1; ++r) {
+    Eigen::VectorXd t = start;
+    if (r > 0) {
+      for (Eigen::Index i = 0; i < d + 2; ++i) t[i] = lo[i] + (hi[i] - lo[i]) * unit(rng);
+      t.segment(1, d) = (std::log(0.05) +
+                         (std::log(2.0) - std::log(0.05)) * Eigen::ArrayXd::NullaryExpr(d, [&] {
+                           return unit(rng);
+                         })).matrix();
+    }
+    Eigen::VectorXd z = to_z(t);
+    const double value = detail::lbfgs_minimize(objective, z, options_.max_iterations);
+    if (value < best) {
+      best = value;
+      best_theta = to_theta(z);
+    }
+  }
+  theta_ = best_theta;
+  factorise();
+  fitted_ = true;
+}
+
+void GaussianProcess::factorise() {
+  const auto n = x_.rows();
+  const auto d = x_.cols();
+  const double amp = std::exp(theta_[0]);
+  const double noise = std::exp(theta_[d + 1]);
+  const Eigen::VectorXd r2 = pair_d_ * (-2.0 * theta_.segment(1, d)).array().exp().matrix();
+  Eigen::MatrixXd k(n, n);
+  Eigen::Index p = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    k(j, j) = amp + noise + kJitter;
+    for (Eigen::Index c = j + 1; c < n; ++c, ++p)
+      k(j, c) = k(c, j) = amp * matern(std::sqrt(r2[p]));
+  }
+  llt_.compute(k);
+  for (double extra = 1e-8; llt_.info() != Eigen::Success && extra < 1.0; extra *= 10) {
+    k.diagonal().array() += extra;
+    llt_.compute(k);
+  }
+  alpha_ = llt_.solve(y_);
+}
+
+void GaussianProcess::predict(const Matrix& x, Vector& mean, Vector& variance) const {
+  if (!fitted_) throw std::logic_error("gp.predict: called before fit");
+  const auto m = x.rows();
+  const auto n = x_.rows();
+  const auto d = x_.cols();
+  const double amp = std::exp(theta_[0]);
+  const Eigen::VectorXd inv_l2 = (-2.0 * theta_.segment(1, d)).array().exp();
+  Eigen::MatrixXd ks(n, m);
+  for (Eigen::Index q = 0; q < m; ++q) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      double r2 = 0;
+      for (Eigen::Index i = 0; i < d; ++i) {
+        const double diff = x(q, i) - x_(j, i);
+        r2 += (categories_[i] > 0 ? (diff != 0 ? 1.0 : 0.0) : diff * diff) * inv_l2[i];
+      }
+      ks(j, q) = amp * matern(std::sqrt(r2));
+    }
+  }
+  mean = (ks.transpose() * alpha_).array() * y_scale_ + y_mean_;
+  llt_.matrixL().solveInPlace(ks);
+  variance = ((amp - ks.colwise().squaredNorm().array()).max(1e-12) * y_scale_ * y_scale_).matrix();
+}
+
+}  // namespace autoaug::search

@@ -1,0 +1,163 @@
+// End-to-end tests of `autoaug optimize`: the real binary (AUTOAUG_BIN) with real objective
+// commands.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Result autoaug(const std::string& args) {
+  const char* bin = std::getenv("AUTOAUG_BIN");
+  EXPECT_NE(bin, nullptr) << "AUTOAUG_BIN is not set";
+  if (!bin) return {};
+  const std::string out = temp_path("cli.out"), err = temp_path("cli.err");
+  const std::string cmd = std::string(bin) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+std::string write_space(const std::string& name, const std::string& text) {
+  const std::string path = temp_path(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char* kSpace = R"({"dimensions": [
+  {"name": "x", "type": "real", "low": -5, "high": 5},
+  {"name": "k", "type": "integer", "low": 0, "high": 9},
+  {"name": "op", "type": "categorical", "choices": ["a", "b", "c"]}]})";
+
+// (x - 1)^2 + (k - 3)^2 / 4 + [op != b], minimum 0, read from the JSON on stdin (awk starts in
+// milliseconds, where an interpreter would dominate the test's time).
+const char* kObjectiveScript = R"AWK(awk '
+function num(key) {
+  if (match($0, "\"" key "\":[-0-9.eE+]+")) return substr($0, RSTART + length(key) + 3) + 0
+}
+{ print (num("x") - 1) ^ 2 + (num("k") - 3) ^ 2 / 4 + (index($0, "\"op\":\"b\"") ? 0 : 1) }'
+)AWK";
+
+std::string objective() {
+  const std::string path = temp_path("objective.sh");
+  std::ofstream(path) << kObjectiveScript;
+  return "'sh " + path + "'";
+}
+
+TEST(OptimizeCliTest, RunsASearchAndPrintsTheDocumentedJson) {
+  const std::string space = write_space("space.json", kSpace);
+  const Result r = autoaug("optimize --space " + space + " --objective-cmd " + objective() +
+                           " --trials 30 --strategy rf-random --seed 1 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("trials").size(), 30u);
+  std::set<int> numbers;
+  for (const auto& t : j.at("trials")) {
+    numbers.insert(t.at("number").get<int>());
+    EXPECT_EQ(t.at("state"), "complete");
+    EXPECT_TRUE(t.at("params").contains("op"));
+  }
+  EXPECT_EQ(numbers.size(), 30u);
+  const auto& best = j.at("best");
+  const double x = best.at("params").at("x"), k = best.at("params").at("k");
+  const double expected =
+      (x - 1) * (x - 1) + (k - 3) * (k - 3) / 4 + (best.at("params").at("op") != "b" ? 1 : 0);
+  EXPECT_NEAR(best.at("value").get<double>(), expected, 1e-5);  // awk prints 6 digits
+  for (const auto& t : j.at("trials")) EXPECT_GE(t.at("value").get<double>(), best.at("value"));
+}
+
+TEST(OptimizeCliTest, GpFindsTheMinimumAndMaximizeFlipsTheDirection) {
+  const std::string space = write_space("space1.json",
+                                        R"({"dimensions": [{"name": "x", "type": "real",
+                                           "low": -5, "high": 5}]})");
+  const std::string script = temp_path("peak.sh");
+  std::ofstream(script) << "awk -v p=\"$AUTOAUG_PARAMS\" 'BEGIN { match(p, /\"x\":[-0-9.eE+]+/); "
+                           "x = substr(p, RSTART + 4, RLENGTH - 4); print -(x - 1.5) ^ 2 }'\n";
+  const std::string obj = "'sh " + script + "'";
+  const Result r = autoaug("optimize --space " + space + " --objective-cmd " + obj +
+                           " --trials 20 --strategy gp --maximize --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j.at("best").at("params").at("x").get<double>(), 1.5, 0.05);
+}
+
+TEST(OptimizeCliTest, MalformedSpaceFileExitsTwoNamingTheField) {
+  const std::string space = write_space(
+      "bad.json", R"({"dimensions": [{"name": "x", "type": "real", "low": 2, "high": 1}]})");
+  const Result r = autoaug("optimize --space " + space + " --objective-cmd 'echo 1' --trials 3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("autoaug: error:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dimensions[0].high"), std::string::npos) << r.err;
+  const Result missing =
+      autoaug("optimize --space /nonexistent.json --objective-cmd 'echo 1' --trials 3");
+  EXPECT_EQ(missing.exit_code, 2);
+  const Result strategy = autoaug("optimize --space " + write_space("ok.json", kSpace) +
+                                  " --objective-cmd 'echo 1' --trials 3 --strategy nope");
+  EXPECT_EQ(strategy.exit_code, 2);
+  EXPECT_NE(strategy.err.find("--strategy"), std::string::npos) << strategy.err;
+}
+
+// Trial 1 prints garbage, trial 2 crashes, trial 3 hangs past the timeout: each is a failed
+// trial with its reason, and the search goes on to the end.
+TEST(OptimizeCliTest, BadObjectivesFailTheirTrialsAndTheSearchGoesOn) {
+  const std::string space = write_space("space2.json", kSpace);
+  const std::string obj =
+      "'case $AUTOAUG_TRIAL in 1) echo not-a-number;; 2) echo dying >&2; kill -KILL $$;; "
+      "3) sleep 60;; *) echo $AUTOAUG_TRIAL;; esac'";
+  const Result r = autoaug("optimize --space " + space + " --objective-cmd " + obj +
+                           " --trials 8 --strategy random --timeout 0.5 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& t = j.at("trials");
+  ASSERT_EQ(t.size(), 8u);
+  EXPECT_EQ(t[0].at("state"), "complete");
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(t[i].at("state"), "failed") << i;
+    EXPECT_TRUE(t[i].at("value").is_null());
+  }
+  EXPECT_NE(t[1].at("message").get<std::string>().find("not a finite number"), std::string::npos);
+  EXPECT_NE(t[2].at("message").get<std::string>().find("signal 9"), std::string::npos);
+  EXPECT_NE(t[2].at("message").get<std::string>().find("dying"), std::string::npos);
+  EXPECT_NE(t[3].at("message").get<std::string>().find("timed out"), std::string::npos);
+  for (int i = 4; i < 8; ++i) EXPECT_EQ(t[i].at("state"), "complete") << i;
+  EXPECT_EQ(j.at("best").at("value"), 0);
+}
+
+TEST(OptimizeCliTest, AllTrialsFailingIsAnErrorWithTheLastReason) {
+  const std::string space = write_space("space3.json", kSpace);
+  const Result r = autoaug("optimize --space " + space +
+                           " --objective-cmd 'echo broken >&2; exit 4' --trials 3 --quiet");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("all 3 trials failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("broken"), std::string::npos) << r.err;
+}
+
+TEST(OptimizeCliTest, ParallelBatchRunsEveryTrialOnce) {
+  const std::string space = write_space("space4.json", kSpace);
+  const Result r = autoaug("optimize --space " + space + " --objective-cmd " + objective() +
+                           " --trials 12 --batch 3 --strategy rf-random --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  std::set<std::string> params;
+  for (const auto& t : j.at("trials")) params.insert(t.at("params").dump());
+  EXPECT_EQ(params.size(), 12u);
+}
+
+}  // namespace

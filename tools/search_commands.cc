@@ -1,0 +1,136 @@
+// `autoaug optimize`: black-box optimisation of an external command over a space file.
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "search/objective/command_objective.h"
+#include "search/strategy/strategy_factory.h"
+#include "search/study.h"
+#include "tools/bench_search.h"
+#include "tools/commands.h"
+
+namespace autoaug::tools {
+namespace {
+
+struct OptimizeArgs {
+  std::string space;
+  std::string command;
+  int trials = 0;
+  std::string strategy = "rf-random";
+  int batch = 1;
+  int interleave = 3;
+  uint64_t seed = 0;
+  bool minimize = false;  // the default; the flag exists for explicit scripts
+  bool maximize = false;
+  double timeout = 0;
+  bool json = false;
+  bool quiet = false;
+};
+
+nlohmann::json trial_json(const search::Space& space, const search::Trial& t) {
+  nlohmann::json j = {{"number", t.number},
+                      {"params", space.to_params(t.params)},
+                      {"value", nullptr},
+                      {"state", search::trial_state_name(t.state)}};
+  if (t.state == search::TrialState::kComplete) j["value"] = t.value;
+  if (!t.message.empty()) j["message"] = t.message;
+  return j;
+}
+
+void run_optimize(const OptimizeArgs& a) {
+  if (a.trials < 1) throw std::invalid_argument("--trials: must be >= 1");
+  if (a.batch < 1) throw std::invalid_argument("--batch: must be >= 1");
+  if (a.timeout < 0) throw std::invalid_argument("--timeout: must be >= 0");
+  search::Space space = search::Space::from_file(a.space);
+  auto strategy = search::make_strategy(a.strategy, a.seed, a.interleave, "--strategy");
+  search::CommandObjectiveOptions objective_options;
+  objective_options.timeout_seconds = a.timeout;
+  search::CommandObjective objective(a.command, space, objective_options);
+  search::Study study(space, std::move(strategy),
+                      {a.maximize ? search::Direction::kMaximize : search::Direction::kMinimize});
+
+  std::mutex log_mutex;
+  if (!a.quiet) {
+    study.add_callback([&](const search::Study& s, const search::Trial& t) {
+      const auto best = s.best();
+      std::lock_guard lock(log_mutex);
+      if (t.state == search::TrialState::kComplete) {
+        std::fprintf(stderr, "trial %d: %.10g  (best %.10g, trial %d)\n", t.number, t.value,
+                     best->value, best->number);
+      } else {
+        std::fprintf(stderr, "trial %d: failed: %s\n", t.number, t.message.c_str());
+      }
+      return search::CallbackAction::kContinue;
+    });
+  }
+  study.optimize([&](const search::Trial& t) { return objective(t); }, a.trials, a.batch);
+
+  const auto trials = study.trials();
+  const auto best = study.best();
+  int failed = 0;
+  for (const auto& t : trials) failed += t.state == search::TrialState::kFailed;
+  if (a.json) {
+    nlohmann::json out;
+    out["best"] = nullptr;
+    if (best) {
+      out["best"] = {{"params", space.to_params(best->params)},
+                     {"value", best->value},
+                     {"number", best->number}};
+    }
+    out["trials"] = nlohmann::json::array();
+    for (const auto& t : trials) out["trials"].push_back(trial_json(space, t));
+    std::cout << out.dump() << "\n";
+  } else if (best) {
+    std::printf("best value: %.10g (trial %d; %zu trials, %d failed)\n", best->value, best->number,
+                trials.size(), failed);
+    std::printf("best params: %s\n", space.to_params(best->params).dump().c_str());
+  }
+  std::fflush(stdout);
+  if (!best) {
+    std::string last = trials.empty() ? "no trial ran" : trials.back().message;
+    throw std::runtime_error("all " + std::to_string(trials.size()) +
+                             " trials failed; last: " + last);
+  }
+}
+
+}  // namespace
+
+void add_search_commands(CLI::App& app, CLI::App& bench) {
+  auto args = std::make_shared<OptimizeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "optimize",
+      "Minimise (or maximise) an external command over a space file. The command gets the "
+      "parameters as JSON on stdin and in AUTOAUG_PARAMS and prints the value on its last "
+      "stdout line; see search/README.md");
+  cmd->add_option("--space", args->space, "Space file (JSON)")->required();
+  cmd->add_option("--objective-cmd", args->command, "Shell command run once per trial")->required();
+  cmd->add_option("--trials", args->trials, "Number of trials")->required();
+  cmd->add_option("--strategy", args->strategy,
+                  "random, grid, gp, gp-hedge, rf, et, rf-random or et-random")
+      ->capture_default_str();
+  cmd->add_option("--batch", args->batch, "Trials evaluated at the same time")
+      ->capture_default_str();
+  cmd->add_option("--interleave", args->interleave,
+                  "rf-random/et-random: 1 of every K proposals from the model, K-1 random")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the strategy")->capture_default_str();
+  auto* minimize = cmd->add_flag("--minimize", args->minimize, "Minimise the value (default)");
+  cmd->add_flag("--maximize", args->maximize, "Maximise the value")->excludes(minimize);
+  cmd->add_option("--timeout", args->timeout,
+                  "Seconds per trial before its process group is killed (0: none)")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print the best trial and the history as one JSON object");
+  cmd->add_flag("--quiet", args->quiet, "No progress lines on stderr");
+  cmd->callback([args] { run_optimize(*args); });
+
+  add_bench_search_command(bench);
+}
+
+}  // namespace autoaug::tools
