@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/batch_loader.h"
+#include "models/model.h"
+
+namespace autoaug::models {
+
+struct TrainerOptions {
+  int epochs = 10;
+  // Peak learning rate of SGD (for the loader's batch size; not rescaled).
+  double lr = 0.1;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 5e-4;
+  // Linear warm-up from lr / steps to lr over this many epochs (fractions allowed), then cosine
+  // decay to zero at the last step.
+  double warmup_epochs = 1.0;
+  // Cross-entropy label smoothing, 0 (off) to below 1.
+  double label_smoothing = 0.0;
+  // LibTorch intra-op threads (at::set_num_threads, a process-wide setting); 0 leaves it as is.
+  int threads = 1;
+  // "auto" (CUDA when LibTorch has it and a GPU is present), "cpu" or "cuda".
+  std::string device = "auto";
+  // Convert the model and each batch to channels-last memory format.
+  bool channels_last = false;
+  // Evaluate on the evaluation loader after every epoch (otherwise only after the last).
+  bool eval_every_epoch = false;
+  // Progress line on stderr, only when stderr is a terminal.
+  bool progress = true;
+};
+
+struct EpochMetrics {
+  int epoch = 0;    // 1-based
+  double lr = 0.0;  // at the end of the epoch
+  double train_loss = 0.0;
+  double train_accuracy = 0.0;  // on the augmented training batches, in train mode
+  double eval_loss = -1.0;      // -1 when not evaluated this epoch
+  double eval_accuracy = -1.0;
+  double seconds = 0.0;  // training only
+  double images_per_second = 0.0;
+};
+
+struct EvalResult {
+  double loss = 0.0;
+  double accuracy = 0.0;
+  std::size_t examples = 0;
+  double seconds = 0.0;
+  double images_per_second = 0.0;
+};
+
+// The outcome of fit(). A run that failed (non-finite loss, an exception from the loader or from
+// LibTorch) has ok = false and `error` says where and why; the epochs done so far are kept.
+struct TrainResult {
+  bool ok = false;
+  std::string error;
+  std::vector<EpochMetrics> epochs;
+  bool evaluated = false;  // `eval` holds the final evaluation
+  EvalResult eval;
+  double seconds = 0.0;  // whole run, evaluation included
+  double train_images_per_second = 0.0;
+  std::size_t train_images = 0;
+};
+
+// Trains a model with SGD (momentum, weight decay, nesterov) under a warm-up + cosine schedule.
+// Deterministic: the same model seed, loader seed and thread count give the same result. Owns the
+// model; use from one thread.
+class Trainer {
+ public:
+  // Moves the model to the device and sets the thread count. Throws std::invalid_argument naming
+  // the field for a bad option (or "cuda" without CUDA).
+  Trainer(Model model, TrainerOptions options);
+
+  // Trains for options.epochs on `train`, then evaluates on `eval` when given. Never throws for a
+  // failed run: see TrainResult.
+  TrainResult fit(data::BatchLoader& train, data::BatchLoader* eval);
+
+  // Accuracy and mean cross-entropy (no smoothing) in eval mode without autograd. Throws what the
+  // loader throws.
+  EvalResult evaluate(data::BatchLoader& eval);
+
+  // Saves the weights (LibTorch archive). Throws std::invalid_argument naming the file on failure.
+  void save(const std::string& path) const;
+
+  Model& model() { return model_; }
+  const std::string& device_name() const { return device_name_; }
+
+ private:
+  Model model_;
+  TrainerOptions options_;
+  std::string device_name_;
+  bool cuda_ = false;
+};
+
+}  // namespace autoaug::models
