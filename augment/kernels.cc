@@ -8,6 +8,10 @@
 #include <opencv2/core.hpp>
 #include <stdexcept>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace autoaug::augment::kernels {
 namespace {
 
@@ -20,22 +24,30 @@ inline uint8_t clamp_trunc(float v) {
 }
 
 cv::Mat apply_lut(const cv::Mat& in, const Lut& lut) {
-  cv::Mat table(1, 256, CV_8U, const_cast<uint8_t*>(lut.data()));
-  cv::Mat out;
-  cv::LUT(in, table, out);
+  cv::Mat out(in.size(), in.type());
+  const int n = in.cols * in.channels();
+  for (int j = 0; j < in.rows; ++j) {
+    const uint8_t* src = in.ptr<uint8_t>(j);
+    uint8_t* dst = out.ptr<uint8_t>(j);
+    for (int i = 0; i < n; ++i) dst[i] = lut[src[i]];
+  }
   return out;
 }
 
-// One table per channel (the table has as many channels as the image).
+// One table per channel (1 or 3 tables).
 cv::Mat apply_channel_luts(const cv::Mat& in, const std::vector<Lut>& luts) {
   if (luts.size() == 1) return apply_lut(in, luts[0]);
-  cv::Mat table(1, 256, CV_8UC3);
-  auto* t = table.ptr<uint8_t>();
-  for (int v = 0; v < 256; ++v) {
-    for (int c = 0; c < 3; ++c) t[v * 3 + c] = luts[c][v];
+  cv::Mat out(in.size(), in.type());
+  const Lut &l0 = luts[0], &l1 = luts[1], &l2 = luts[2];
+  for (int j = 0; j < in.rows; ++j) {
+    const uint8_t* src = in.ptr<uint8_t>(j);
+    uint8_t* dst = out.ptr<uint8_t>(j);
+    for (int i = 0; i < in.cols * 3; i += 3) {
+      dst[i] = l0[src[i]];
+      dst[i + 1] = l1[src[i + 1]];
+      dst[i + 2] = l2[src[i + 2]];
+    }
   }
-  cv::Mat out;
-  cv::LUT(in, table, out);
   return out;
 }
 
@@ -48,21 +60,41 @@ std::array<uint8_t, 3> fill_pixel(const std::vector<double>& fill, int channels)
   return px;
 }
 
-// The blend of torchvision's `_blend(img1, img2, ratio)` with img2 given per pixel: both
-// products are float32 as torch computes them, the sum is clamped and truncated.
-struct Blend {
-  std::array<float, 256> a;  // ratio * v
-  std::array<float, 256> b;  // (1 - ratio) * v
-  explicit Blend(double ratio) {
-    const float r = static_cast<float>(ratio);
-    const float q = static_cast<float>(1.0 - ratio);
-    for (int v = 0; v < 256; ++v) {
-      a[v] = r * static_cast<float>(v);
-      b[v] = q * static_cast<float>(v);
-    }
+// torchvision's `_blend(img1, img2, ratio)` on a row of uint8 values: out = trunc(clamp(
+// f32(ratio) * x + f32(1 - ratio) * other, 0, 255)), both products and the sum rounded to float32
+// as torch computes them. The SSE2 path performs the same IEEE operations four at a time.
+void blend_row(const uint8_t* x, const uint8_t* other, int n, double ratio, uint8_t* out) {
+  const float r = static_cast<float>(ratio);
+  const float q = static_cast<float>(1.0 - ratio);
+  int i = 0;
+#if defined(__SSE2__)
+  const __m128 vr = _mm_set1_ps(r);
+  const __m128 vq = _mm_set1_ps(q);
+  const __m128 lo = _mm_setzero_ps();
+  const __m128 hi = _mm_set1_ps(255.0f);
+  const __m128i zero = _mm_setzero_si128();
+  auto quarter = [&](__m128i x32, __m128i o32) {
+    const __m128 v =
+        _mm_add_ps(_mm_mul_ps(vr, _mm_cvtepi32_ps(x32)), _mm_mul_ps(vq, _mm_cvtepi32_ps(o32)));
+    return _mm_cvttps_epi32(_mm_min_ps(_mm_max_ps(v, lo), hi));
+  };
+  for (; i + 16 <= n; i += 16) {
+    const __m128i xv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i));
+    const __m128i ov = _mm_loadu_si128(reinterpret_cast<const __m128i*>(other + i));
+    const __m128i x_lo = _mm_unpacklo_epi8(xv, zero), x_hi = _mm_unpackhi_epi8(xv, zero);
+    const __m128i o_lo = _mm_unpacklo_epi8(ov, zero), o_hi = _mm_unpackhi_epi8(ov, zero);
+    const __m128i a = quarter(_mm_unpacklo_epi16(x_lo, zero), _mm_unpacklo_epi16(o_lo, zero));
+    const __m128i b = quarter(_mm_unpackhi_epi16(x_lo, zero), _mm_unpackhi_epi16(o_lo, zero));
+    const __m128i c = quarter(_mm_unpacklo_epi16(x_hi, zero), _mm_unpacklo_epi16(o_hi, zero));
+    const __m128i d = quarter(_mm_unpackhi_epi16(x_hi, zero), _mm_unpackhi_epi16(o_hi, zero));
+    const __m128i packed = _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), packed);
   }
-  uint8_t operator()(uint8_t x, uint8_t other) const { return clamp_trunc(a[x] + b[other]); }
-};
+#endif
+  for (; i < n; ++i) {
+    out[i] = clamp_trunc(r * static_cast<float>(x[i]) + q * static_cast<float>(other[i]));
+  }
+}
 
 // Centred pixel coordinates as torch.linspace(-n/2 + 0.5, n/2 - 0.5, n) computes them in float32.
 std::vector<float> centred_coordinates(int n) {
@@ -80,6 +112,23 @@ std::vector<float> centred_coordinates(int n) {
                          : end - step * static_cast<float>(n - i - 1);
   }
   return out;
+}
+
+// Rounds half to even like nearbyint in the default rounding mode, without a library call so that
+// loops over it vectorise: adding and subtracting 1.5 * 2^23 leaves the rounded integer for
+// |v| < 2^22. Larger magnitudes (and NaN) are far outside any image and map to a large value.
+inline int round_half_even(float v) {
+  constexpr float kMagic = 12582912.0f;
+  constexpr float kLimit = 4194304.0f;
+  v = std::max(-kLimit, std::min(v, kLimit));  // NaN -> -kLimit
+  return static_cast<int>((v + kMagic) - kMagic);
+}
+
+// Byte offset of source pixel (ix, iy), or -1 when it lies outside the image.
+inline int source_offset(int ix, int iy, int w, int h, int step, int channels) {
+  const bool inside = static_cast<unsigned>(ix) < static_cast<unsigned>(w) &&
+                      static_cast<unsigned>(iy) < static_cast<unsigned>(h);
+  return inside ? iy * step + ix * channels : -1;
 }
 
 template <int C>
@@ -103,30 +152,53 @@ void warp_rows(const cv::Mat& in, cv::Mat& out, const float r[6],
   }
   const float sw = static_cast<float>(w) / 2.0f;
   const float sh = static_cast<float>(h) / 2.0f;
+  // Byte offsets of each output pixel's source in the row being built, -1 outside.
   std::vector<int> src(w);
+  const uint8_t* base = in.ptr<uint8_t>(0);
+  const int step = static_cast<int>(in.step[0]);
   for (int j = 0; j < h; ++j) {
     const float bx = ys[j] * r[1];
     const float by = ys[j] * r[4];
     uint8_t* dst = out.ptr<uint8_t>(j);
-    for (int i = 0; i < w; ++i) {
+    int i = 0;
+#if defined(__SSE2__)
+    // cvtps2dq rounds half to even (the default MXCSR mode) and turns NaN and overflow into
+    // INT_MIN, which the range check rejects.
+    const __m128 vbx = _mm_set1_ps(bx), vby = _mm_set1_ps(by);
+    const __m128 vr2 = _mm_set1_ps(r[2]), vr5 = _mm_set1_ps(r[5]);
+    const __m128 one = _mm_set1_ps(1.0f), half = _mm_set1_ps(0.5f);
+    const __m128 vsw = _mm_set1_ps(sw), vsh = _mm_set1_ps(sh);
+    // Offsets iy * step + ix * C are computed in float, exact while below 2^24 bytes.
+    const bool exact = static_cast<double>(in.rows) * step < 16777216.0;
+    const __m128i minus_one = _mm_set1_epi32(-1);
+    const __m128i vw = _mm_set1_epi32(w), vh = _mm_set1_epi32(h);
+    const __m128 vstep = _mm_set1_ps(static_cast<float>(step));
+    const __m128 vc = _mm_set1_ps(static_cast<float>(C));
+    for (; exact && i + 4 <= w; i += 4) {
+      const __m128 gx = _mm_add_ps(_mm_add_ps(_mm_loadu_ps(&ax[i]), vbx), vr2);
+      const __m128 gy = _mm_add_ps(_mm_add_ps(_mm_loadu_ps(&ay[i]), vby), vr5);
+      const __m128i ix = _mm_cvtps_epi32(_mm_sub_ps(_mm_mul_ps(_mm_add_ps(gx, one), vsw), half));
+      const __m128i iy = _mm_cvtps_epi32(_mm_sub_ps(_mm_mul_ps(_mm_add_ps(gy, one), vsh), half));
+      const __m128i inside =
+          _mm_and_si128(_mm_and_si128(_mm_cmpgt_epi32(ix, minus_one), _mm_cmplt_epi32(ix, vw)),
+                        _mm_and_si128(_mm_cmpgt_epi32(iy, minus_one), _mm_cmplt_epi32(iy, vh)));
+      const __m128i offset = _mm_cvtps_epi32(
+          _mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(iy), vstep), _mm_mul_ps(_mm_cvtepi32_ps(ix), vc)));
+      const __m128i result =
+          _mm_or_si128(_mm_and_si128(inside, offset), _mm_andnot_si128(inside, minus_one));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(&src[i]), result);
+    }
+#endif
+    for (; i < w; ++i) {
       const float gx = (ax[i] + bx) + r[2];
       const float gy = (ay[i] + by) + r[5];
-      const float fx = (gx + 1.0f) * sw - 0.5f;
-      const float fy = (gy + 1.0f) * sh - 0.5f;
-      const long ix = std::lrint(fx);
-      const long iy = std::lrint(fy);
-      // Out-of-range (including NaN from a degenerate map, which lrint turns into LONG_MIN).
-      src[i] = (ix >= 0 && ix < w && iy >= 0 && iy < h) ? static_cast<int>(iy * w + ix) : -1;
+      const int ix = round_half_even((gx + 1.0f) * sw - 0.5f);
+      const int iy = round_half_even((gy + 1.0f) * sh - 0.5f);
+      src[i] = source_offset(ix, iy, w, h, step, C);
     }
-    const uint8_t* base = in.ptr<uint8_t>(0);
-    const size_t step = in.step[0];
     for (int i = 0; i < w; ++i) {
       const int s = src[i];
-      if (s < 0) {
-        copy_pixel<C>(dst + i * C, fv.data());
-      } else {
-        copy_pixel<C>(dst + i * C, base + (s / w) * step + (s % w) * C);
-      }
+      copy_pixel<C>(dst + i * C, s < 0 ? fv.data() : base + s);
     }
   }
 }
@@ -231,15 +303,12 @@ cv::Mat adjust_contrast(const cv::Mat& in, double factor) {
 cv::Mat adjust_saturation(const cv::Mat& in, double factor) {
   if (in.channels() == 1) return in.clone();
   const cv::Mat gray = grayscale(in);
-  const Blend blend(factor);
   cv::Mat out(in.size(), in.type());
+  std::vector<uint8_t> gray3(in.cols * 3);
   for (int j = 0; j < in.rows; ++j) {
-    const uint8_t* s = in.ptr<uint8_t>(j);
     const uint8_t* g = gray.ptr<uint8_t>(j);
-    uint8_t* d = out.ptr<uint8_t>(j);
-    for (int i = 0; i < in.cols; ++i) {
-      for (int c = 0; c < 3; ++c) d[i * 3 + c] = blend(s[i * 3 + c], g[i]);
-    }
+    for (int i = 0; i < in.cols; ++i) gray3[3 * i] = gray3[3 * i + 1] = gray3[3 * i + 2] = g[i];
+    blend_row(in.ptr<uint8_t>(j), gray3.data(), in.cols * 3, factor, out.ptr<uint8_t>(j));
   }
   return out;
 }
@@ -247,32 +316,32 @@ cv::Mat adjust_saturation(const cv::Mat& in, double factor) {
 cv::Mat adjust_sharpness(const cv::Mat& in, double factor) {
   if (in.cols <= 2 || in.rows <= 2) return in.clone();
   const int c = in.channels();
-  const Blend blend(factor);
+  const int n = in.cols * c;
   cv::Mat out(in.size(), in.type());
   // The "degenerate" image is the 3x3 kernel [1 1 1; 1 5 1; 1 1 1] / 13 on the interior, rounded;
   // (s + 5 v) / 13 is never exactly halfway, so integer rounding equals torch's float rounding.
   // Border pixels are their own degenerate value, so blending leaves them unchanged.
+  std::vector<uint8_t> degenerate(n);
   for (int j = 0; j < in.rows; ++j) {
     const uint8_t* s = in.ptr<uint8_t>(j);
-    uint8_t* d = out.ptr<uint8_t>(j);
     if (j == 0 || j == in.rows - 1) {
-      for (int i = 0; i < in.cols * c; ++i) d[i] = blend(s[i], s[i]);
+      blend_row(s, s, n, factor, out.ptr<uint8_t>(j));
       continue;
     }
     const uint8_t* up = in.ptr<uint8_t>(j - 1);
     const uint8_t* down = in.ptr<uint8_t>(j + 1);
+    uint8_t* d = degenerate.data();
     for (int k = 0; k < c; ++k) {
-      d[k] = blend(s[k], s[k]);
-      const int last = (in.cols - 1) * c + k;
-      d[last] = blend(s[last], s[last]);
+      d[k] = s[k];
+      d[n - c + k] = s[n - c + k];
     }
-    for (int i = c; i < (in.cols - 1) * c; ++i) {
-      const int ring =
-          up[i - c] + up[i] + up[i + c] + s[i - c] + s[i + c] + down[i - c] + down[i] + down[i + c];
-      const int total = ring + 5 * s[i];
-      const int degenerate = (2 * total + 13) / 26;
-      d[i] = blend(s[i], static_cast<uint8_t>(degenerate));
+    for (int i = c; i < n - c; ++i) {
+      const uint16_t total =
+          static_cast<uint16_t>(up[i - c] + up[i] + up[i + c] + s[i - c] + s[i + c] + down[i - c] +
+                                down[i] + down[i + c] + 5 * s[i]);
+      d[i] = static_cast<uint8_t>(static_cast<uint16_t>(2 * total + 13) / 26);
     }
+    blend_row(s, d, n, factor, out.ptr<uint8_t>(j));
   }
   return out;
 }
@@ -296,20 +365,51 @@ cv::Mat solarize(const cv::Mat& in, double threshold) {
 
 cv::Mat autocontrast(const cv::Mat& in) {
   const int channels = in.channels();
+  std::array<uint8_t, 3> lo{255, 255, 255}, hi{0, 0, 0};
+  for (int j = 0; j < in.rows; ++j) {
+    const uint8_t* src = in.ptr<uint8_t>(j);
+    const int n = in.cols * channels;
+    int i = 0;
+#if defined(__SSE2__)
+    // 48 bytes at a time: byte k of accumulator a holds channel (16 a + k) % channels.
+    if (n >= 48) {
+      __m128i mn[3], mx[3];
+      for (int a = 0; a < 3; ++a) {
+        mn[a] = mx[a] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * a));
+      }
+      for (i = 48; i + 48 <= n; i += 48) {
+        for (int a = 0; a < 3; ++a) {
+          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 16 * a));
+          mn[a] = _mm_min_epu8(mn[a], v);
+          mx[a] = _mm_max_epu8(mx[a], v);
+        }
+      }
+      alignas(16) uint8_t bytes_min[48], bytes_max[48];
+      for (int a = 0; a < 3; ++a) {
+        _mm_store_si128(reinterpret_cast<__m128i*>(bytes_min + 16 * a), mn[a]);
+        _mm_store_si128(reinterpret_cast<__m128i*>(bytes_max + 16 * a), mx[a]);
+      }
+      for (int k = 0; k < 48; ++k) {
+        lo[k % channels] = std::min(lo[k % channels], bytes_min[k]);
+        hi[k % channels] = std::max(hi[k % channels], bytes_max[k]);
+      }
+    }
+#endif
+    for (; i < n; ++i) {
+      lo[i % channels] = std::min(lo[i % channels], src[i]);
+      hi[i % channels] = std::max(hi[i % channels], src[i]);
+    }
+  }
   std::vector<Lut> luts(channels);
-  std::vector<cv::Mat> planes;
-  cv::split(in, planes);
   for (int c = 0; c < channels; ++c) {
-    double lo = 0, hi = 0;
-    cv::minMaxLoc(planes[c], &lo, &hi);
     Lut& lut = luts[c];
-    if (hi == lo) {
+    if (hi[c] == lo[c]) {
       for (int v = 0; v < 256; ++v) lut[v] = static_cast<uint8_t>(v);
       continue;
     }
-    const float minimum = static_cast<float>(lo);
+    const float minimum = static_cast<float>(lo[c]);
     // Python's `bound / t` is t.reciprocal() * bound.
-    const float scale = (1.0f / (static_cast<float>(hi) - minimum)) * 255.0f;
+    const float scale = (1.0f / (static_cast<float>(hi[c]) - minimum)) * 255.0f;
     for (int v = 0; v < 256; ++v) lut[v] = clamp_trunc((static_cast<float>(v) - minimum) * scale);
   }
   return apply_channel_luts(in, luts);
@@ -317,13 +417,27 @@ cv::Mat autocontrast(const cv::Mat& in) {
 
 cv::Mat equalize(const cv::Mat& in) {
   const int channels = in.channels();
-  std::vector<std::array<int64_t, 256>> hist(channels);
-  for (auto& h : hist) h.fill(0);
+  // Two sets of counters for alternating pixels: runs of equal values (common in photos) would
+  // otherwise serialise on one counter.
+  std::vector<std::array<uint32_t, 512>> counts(channels);
+  for (auto& h : counts) h.fill(0);
   for (int j = 0; j < in.rows; ++j) {
     const uint8_t* s = in.ptr<uint8_t>(j);
-    for (int i = 0; i < in.cols * channels; i += channels) {
-      for (int c = 0; c < channels; ++c) ++hist[c][s[i + c]];
+    int i = 0;
+    const int n = in.cols * channels;
+    for (; i + 2 * channels <= n; i += 2 * channels) {
+      for (int c = 0; c < channels; ++c) {
+        ++counts[c][s[i + c]];
+        ++counts[c][256 + s[i + channels + c]];
+      }
     }
+    for (; i < n; i += channels) {
+      for (int c = 0; c < channels; ++c) ++counts[c][s[i + c]];
+    }
+  }
+  std::vector<std::array<int64_t, 256>> hist(channels);
+  for (int c = 0; c < channels; ++c) {
+    for (int v = 0; v < 256; ++v) hist[c][v] = int64_t{counts[c][v]} + counts[c][256 + v];
   }
   std::vector<Lut> luts(channels);
   for (int c = 0; c < channels; ++c) {

@@ -78,6 +78,7 @@ struct BenchArgs {
   double seconds = 0.2;
   int repeats = 3;
   std::vector<std::string> only;
+  std::vector<std::string> shapes;
 };
 
 void run_bench(const BenchArgs& args) {
@@ -100,6 +101,10 @@ void run_bench(const BenchArgs& args) {
       std::printf("%-28s %-12s %12.0f images/s\n", name.c_str(), s.name().c_str(), rate);
   };
   for (const Shape& s : shapes) {
+    if (!args.shapes.empty() &&
+        std::find(args.shapes.begin(), args.shapes.end(), s.name()) == args.shapes.end()) {
+      continue;
+    }
     const std::vector<cv::Mat> pool = image_pool(s, 32, 7);
     for (const auto& [name, policy] : policies) {
       if (!wanted(name)) continue;
@@ -138,6 +143,7 @@ void add_bench_augment_command(CLI::App& bench) {
                   "Measurements per item; the median is kept (default 3)");
   cmd->add_option("--only", args->only,
                   "Only these names, e.g. policy:autoaugment-cifar10 op:Rotate");
+  cmd->add_option("--shapes", args->shapes, "Only these shapes, e.g. 32x32x3 224x224x3");
   cmd->callback([args] { run_bench(*args); });
 }
 
