@@ -74,6 +74,36 @@ Step parse_step(std::string_view origin, const std::string& path, const json& v)
   return step;
 }
 
+// torchvision's own notation, as in AutoAugment._get_policies: [[["Rotate", 0.7, 2],
+// ["Equalize", 0.4, null]], ...], 10 bins of the standard space.
+Policy parse_torchvision_list(const json& doc, std::string_view origin) {
+  Policy policy;
+  for (size_t k = 0; k < doc.size(); ++k) {
+    const std::string path = "[" + std::to_string(k) + "]";
+    if (!doc[k].is_array()) fail(origin, path, "expected a list of [op, prob, bin] steps");
+    SubPolicy sub;
+    for (size_t j = 0; j < doc[k].size(); ++j) {
+      const std::string step_path = path + "[" + std::to_string(j) + "]";
+      const json& s = doc[k][j];
+      if (!s.is_array() || s.size() != 3) fail(origin, step_path, "expected [op, prob, bin]");
+      Step step;
+      step.op = string_field(origin, step_path + "[0]", s[0]);
+      step.prob = number_field(origin, step_path + "[1]", s[1]);
+      step.magnitude =
+          s[2].is_null() ? 0 : static_cast<int>(integer_field(origin, step_path + "[2]", s[2]));
+      sub.push_back(std::move(step));
+    }
+    policy.subpolicies.push_back(std::move(sub));
+  }
+  policy.provenance.source = "torchvision-list";
+  try {
+    policy.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(origin) + ": " + e.what());
+  }
+  return policy;
+}
+
 }  // namespace
 
 Policy parse_policy_json(std::string_view text, std::string_view origin) {
@@ -83,6 +113,7 @@ Policy parse_policy_json(std::string_view text, std::string_view origin) {
   } catch (const json::parse_error& e) {
     throw std::invalid_argument(std::string(origin) + ": not valid JSON (" + e.what() + ")");
   }
+  if (doc.is_array()) return parse_torchvision_list(doc, origin);
   if (!doc.is_object()) fail(origin, "(document)", "expected a JSON object");
   reject_unknown_keys(origin, "", doc,
                       {"format", "semantics", "magnitude_bins", "magnitude_space", "fill",

@@ -20,6 +20,9 @@
 //
 // Unknown top-level or step keys are rejected, so a typo never passes silently. Readers of later
 // versions keep reading v1 unchanged.
+//
+// Also accepted on input: torchvision's own list notation (AutoAugment._get_policies), a JSON list
+// of sub-policies of [op, prob, bin-or-null] steps, read with 10 bins of the standard space.
 
 #include <string>
 #include <string_view>

@@ -15,6 +15,7 @@
 #include "augment/policy.h"
 #include "augment/presets.h"
 #include "augment/preview.h"
+#include "data/data_source.h"
 #include "tools/commands.h"
 #include "tools/quiet_stderr.h"
 
@@ -165,6 +166,8 @@ struct PreviewArgs {
   uint64_t seed = 0;
   std::string fill;
   std::string image;
+  std::string data;  // a data set spec, instead of an image file
+  size_t index = 0;
   std::string output;
   std::string grid = "4x8";
 };
@@ -178,7 +181,21 @@ void run_preview(const PreviewArgs& a) {
     throw std::invalid_argument("--grid: \"" + a.grid + "\" is not RxC (e.g. 4x8)");
   }
   const aug::Augmenter augmenter = make_augmenter(a.policy, a.fill);
-  const cv::Mat image = read_input(a.image);
+  if (a.image.empty() == a.data.empty()) {
+    throw std::invalid_argument("preview: give an IMAGE file or --data SPEC (not both)");
+  }
+  cv::Mat image;
+  if (!a.data.empty()) {
+    const data::DataSource source = data::open_data_source(a.data);
+    const data::Dataset& set = source.test ? *source.test : *source.train;
+    if (a.index >= set.size()) {
+      throw std::invalid_argument("--index: " + std::to_string(a.index) + " is outside 0.." +
+                                  std::to_string(set.size() - 1) + " of " + set.name());
+    }
+    image = set.get(a.index).image;
+  } else {
+    image = read_input(a.image);
+  }
   std::vector<cv::Mat> tiles{image};
   for (int i = 1; i < rows * cols; ++i) {
     std::mt19937_64 rng = image_rng(a.seed, 0, i);
@@ -237,7 +254,10 @@ void add_augment_commands(CLI::App& app, CLI::App& bench) {
   preview->add_option("--seed", v->seed, "Seed")->required();
   preview->add_option("--grid", v->grid, "Rows x columns (default 4x8)");
   preview->add_option("--fill", v->fill, "Override the policy's fill: V or R,G,B");
-  preview->add_option("image", v->image, "Input image")->required();
+  preview->add_option("image", v->image, "Input image (or --data)");
+  preview->add_option("--data", v->data,
+                      "Take the image from a data set instead, e.g. fashion-mnist (test split)");
+  preview->add_option("--index", v->index, "Example index in --data (default 0)");
   preview->add_option("-o,--output", v->output, "Output image, e.g. grid.png")->required();
   preview->callback([v] { run_preview(*v); });
 

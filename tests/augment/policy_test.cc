@@ -49,6 +49,17 @@ TEST(PolicyJson, ReadsTheDesignExample) {
   EXPECT_DOUBLE_EQ(*p.provenance.score, 0.912);
 }
 
+TEST(PolicyJson, ImportsTorchvisionListNotation) {
+  const Policy p = parse_policy_json(
+      R"([[["Invert", 0.1, null], ["Contrast", 0.2, 6]], [["Rotate", 0.7, 2], ["TranslateX", 0.3, 9]]])");
+  Policy expected = autoaugment_cifar10();
+  expected.subpolicies.resize(2);
+  expected.provenance = p.provenance;
+  EXPECT_EQ(p, expected);
+  EXPECT_NE(error_of(R"([[["Rotate", 0.7, 10]]])").find("[0][0].magnitude: 10 is outside"),
+            std::string::npos);
+}
+
 struct BadPolicy {
   const char* name;
   const char* json;

@@ -205,6 +205,7 @@ def random_value(rng, op, h, w):
 def check(autoaug, seed, count):
     rng = np.random.RandomState(seed)
     failures = []
+    exact = 0
     pil_agreement = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(count):
@@ -230,13 +231,14 @@ def check(autoaug, seed, count):
             ref = tensor_path(img, op, value, fill)
             pil = pil_path(img, op, value, fill)
             pil_agreement.setdefault(op, []).append(float(np.all(ours == pil, axis=2).mean()))
+            exact += int(np.array_equal(ours, ref))
             if not tolerance_ok(op, ours, ref):
                 diff = np.abs(ours.astype(int) - ref.astype(int))
                 failures.append(f"{op} value={value!r} fill={fill} {h}x{w}x{c}: max diff "
                                 f"{diff.max()}, {100 * np.all(ours == ref, axis=2).mean():.2f}% "
                                 "pixels equal")
     print(f"{count} random cases (seed {seed}) against torchvision's tensor path: "
-          f"{count - len(failures)} within tolerance, {len(failures)} outside")
+          f"{count - len(failures)} within tolerance ({exact} identical), {len(failures)} outside")
     print("agreement with the PIL path (mean share of equal pixels):")
     for op in sorted(pil_agreement):
         print(f"  {op:13s} {100 * np.mean(pil_agreement[op]):6.2f}%")
