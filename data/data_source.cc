@@ -128,8 +128,9 @@ DataSource open_data_source(std::string_view spec_view) {
   } else if (colon != std::string::npos && !dir.empty() && kind == "folder") {
     open_folder(source, dir);
   } else {
-    throw std::invalid_argument("data: unknown data set '" + spec + "'; expected one of:\n" +
-                                data_source_help());
+    throw std::invalid_argument("data: unknown data set '" + spec +
+                                "' (expected fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR "
+                                "or folder:DIR)");
   }
   const Example first = source.train->get(0);
   source.height = first.image.rows;

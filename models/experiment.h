@@ -62,6 +62,8 @@ class Experiment {
 
   const data::DataSource& source() const { return source_; }
   const ExperimentOptions& options() const { return options_; }
+  std::size_t train_examples() const { return train_->size(); }
+  std::size_t scored_examples() const { return scored_->size(); }
 
  private:
   data::DataSource source_;

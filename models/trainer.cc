@@ -83,24 +83,55 @@ Trainer::Trainer(Model model, TrainerOptions options)
   if (options_.threads > 0) at::set_num_threads(options_.threads);
   if (cuda_) model_.ptr->to(torch::kCUDA);
   if (options_.channels_last) to_channels_last(*model_.ptr);
+  parameters_ = model_.ptr->parameters();
+  optimizer_ = std::make_unique<torch::optim::SGD>(
+      parameters_, torch::optim::SGDOptions(options_.lr)
+                       .momentum(options_.momentum)
+                       .nesterov(options_.nesterov && options_.momentum > 0.0)
+                       .weight_decay(options_.weight_decay));
+}
+
+torch::Tensor Trainer::prepare(torch::Tensor images) const {
+  if (cuda_) images = images.to(torch::kCUDA);
+  if (options_.channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+  return images;
+}
+
+Trainer::StepResult Trainer::train_step(torch::Tensor images, torch::Tensor labels, double lr) {
+  images = prepare(std::move(images));
+  if (cuda_) labels = labels.to(torch::kCUDA);
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+  }
+  for (auto& p : parameters_) p.mutable_grad().reset();
+  torch::Tensor logits = model_.forward(images);
+  torch::Tensor loss = torch::nn::functional::cross_entropy(
+      logits, labels,
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing));
+  StepResult result;
+  result.loss = loss.item<double>();
+  if (!std::isfinite(result.loss)) return result;
+  loss.backward();
+  optimizer_->step();
+  torch::NoGradGuard no_grad;
+  result.correct = logits.argmax(1).eq(labels).sum().item<int64_t>();
+  return result;
+}
+
+torch::Tensor Trainer::predict(torch::Tensor images) {
+  torch::InferenceMode inference;
+  model_.ptr->eval();
+  return model_.forward(prepare(std::move(images)));
 }
 
 TrainResult Trainer::fit(data::BatchLoader& train, data::BatchLoader* eval) {
   TrainResult result;
   const auto run_start = Clock::now();
-  const torch::Device device = cuda_ ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   const std::size_t steps_per_epoch = train.batches_per_epoch();
   const std::size_t total_steps = steps_per_epoch * static_cast<std::size_t>(options_.epochs);
-  const std::size_t warmup_steps =
-      std::min(total_steps, static_cast<std::size_t>(std::llround(
-                                options_.warmup_epochs * static_cast<double>(steps_per_epoch))));
-  torch::optim::SGD optimizer(model_.ptr->parameters(),
-                              torch::optim::SGDOptions(options_.lr)
-                                  .momentum(options_.momentum)
-                                  .nesterov(options_.nesterov && options_.momentum > 0.0)
-                                  .weight_decay(options_.weight_decay));
-  const auto loss_options =
-      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing);
+  const std::size_t warmup_steps = std::min(
+      total_steps / 4, static_cast<std::size_t>(std::llround(
+                           options_.warmup_epochs * static_cast<double>(steps_per_epoch))));
   const bool tty = options_.progress && isatty(fileno(stderr));
   double train_seconds = 0.0;
   std::size_t step = 0;
@@ -117,36 +148,19 @@ TrainResult Trainer::fit(data::BatchLoader& train, data::BatchLoader* eval) {
       double lr = options_.lr;
       while (auto batch = train.next()) {
         BatchTensors t = to_tensors(std::move(*batch));
-        torch::Tensor x = t.images;
-        torch::Tensor y = t.labels;
-        if (cuda_) {
-          x = x.to(device, /*non_blocking=*/false);
-          y = y.to(device);
-        }
-        if (options_.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
         lr = scheduled_lr(options_.lr, step, total_steps, warmup_steps);
-        for (auto& group : optimizer.param_groups()) {
-          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-        }
-        for (auto& p : model_.ptr->parameters()) p.mutable_grad().reset();
-        torch::Tensor logits = model_.forward(x);
-        torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
-        loss.backward();
-        const double loss_value = loss.item<double>();
-        if (!std::isfinite(loss_value)) {
+        const StepResult r = train_step(t.images, t.labels, lr);
+        if (!std::isfinite(r.loss)) {
           result.error = "epoch " + std::to_string(epoch + 1) + ", step " +
                          std::to_string(batch_in_epoch + 1) + ": the loss is " +
-                         std::to_string(loss_value) + " (lr " + std::to_string(lr) + ")";
+                         std::to_string(r.loss) + " (lr " + std::to_string(lr) + ")";
           if (tty) std::fputc('\n', stderr);
           result.seconds = seconds_since(run_start);
           return result;
         }
-        optimizer.step();
-        {
-          torch::NoGradGuard no_grad;
-          correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-        }
-        const std::size_t n = static_cast<std::size_t>(y.size(0));
+        correct += r.correct;
+        const double loss_value = r.loss;
+        const std::size_t n = static_cast<std::size_t>(t.labels.size(0));
         loss_sum += loss_value * static_cast<double>(n);
         seen += n;
         ++step;
@@ -208,13 +222,8 @@ EvalResult Trainer::evaluate(data::BatchLoader& eval) {
   std::size_t seen = 0;
   while (auto batch = eval.next()) {
     BatchTensors t = to_tensors(std::move(*batch));
-    torch::Tensor x = t.images;
-    torch::Tensor y = t.labels;
-    if (cuda_) {
-      x = x.to(torch::kCUDA);
-      y = y.to(torch::kCUDA);
-    }
-    if (options_.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    torch::Tensor x = prepare(t.images);
+    torch::Tensor y = cuda_ ? t.labels.to(torch::kCUDA) : t.labels;
     torch::Tensor logits = model_.forward(x);
     loss_sum +=
         torch::nn::functional::cross_entropy(

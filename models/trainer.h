@@ -1,6 +1,9 @@
 #pragma once
 
+#include <torch/optim/sgd.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,8 +19,8 @@ struct TrainerOptions {
   double momentum = 0.9;
   bool nesterov = true;
   double weight_decay = 5e-4;
-  // Linear warm-up from lr / steps to lr over this many epochs (fractions allowed), then cosine
-  // decay to zero at the last step.
+  // Linear warm-up from lr / steps to lr over this many epochs (fractions allowed; at most a
+  // quarter of the run), then cosine decay to zero at the last step.
   double warmup_epochs = 1.0;
   // Cross-entropy label smoothing, 0 (off) to below 1.
   double label_smoothing = 0.0;
@@ -82,6 +85,18 @@ class Trainer {
   // loader throws.
   EvalResult evaluate(data::BatchLoader& eval);
 
+  // One SGD step at learning rate `lr` on a batch (`images` N x C x H x W float and `labels` N
+  // int64, on any device: moved here). The model must be in train mode. Returns the loss
+  // (possibly not finite: the step is then skipped) and how many predictions were right.
+  struct StepResult {
+    double loss = 0.0;
+    int64_t correct = 0;
+  };
+  StepResult train_step(torch::Tensor images, torch::Tensor labels, double lr);
+
+  // Logits for `images` in eval mode without autograd.
+  torch::Tensor predict(torch::Tensor images);
+
   // Saves the weights (LibTorch archive). Throws std::invalid_argument naming the file on failure.
   void save(const std::string& path) const;
 
@@ -93,6 +108,11 @@ class Trainer {
   TrainerOptions options_;
   std::string device_name_;
   bool cuda_ = false;
+  // Moves a batch to the device and memory format of the model.
+  torch::Tensor prepare(torch::Tensor images) const;
+
+  std::vector<torch::Tensor> parameters_;
+  std::unique_ptr<torch::optim::SGD> optimizer_;
 };
 
 }  // namespace autoaug::models

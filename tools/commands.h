@@ -11,8 +11,12 @@ namespace autoaug::tools {
 // code 2, one line on stderr); other exceptions exit with 1.
 void add_augment_commands(CLI::App& app, CLI::App& bench);
 void add_search_commands(CLI::App& app, CLI::App& bench);
+void add_train_commands(CLI::App& app, CLI::App& bench);
 
 // `autoaug bench augment`, added by add_augment_commands.
 void add_bench_augment_command(CLI::App& bench);
+
+// `autoaug bench train`, added by add_train_commands.
+void add_bench_train_command(CLI::App& bench);
 
 }  // namespace autoaug::tools
