@@ -15,6 +15,7 @@ struct LocalSearch {
   double score = 0;
   double step = 0;
   bool active = true;
+  int idle = 0;  // steps in a row without improvement on a random subset of dimensions
 };
 
 }  // namespace
@@ -28,12 +29,37 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::normal_distribution<double> normal(0.0, 1.0);
 
+  const bool in_region =
+      options.region_radius > 0 && options.region_center.size() == static_cast<size_t>(d);
+  auto outside = [&](Eigen::Index i, double v) {
+    return in_region && std::fabs(v - options.region_center[i]) > options.region_radius + 1e-12;
+  };
+  // Every candidate is projected into the trust region (reals and integers clamped to the box).
+  auto project = [&](std::vector<double>& u) {
+    if (!in_region) return;
+    for (Eigen::Index i = 0; i < d; ++i) {
+      if (categories[i] > 0) continue;
+      const double c = options.region_center[i];
+      u[i] = std::clamp(u[i], c - options.region_radius, c + options.region_radius);
+    }
+  };
   const int n_perturbed = starts.empty() ? 0 : std::max(0, options.n_perturbed);
   const int n_first = std::max(1, options.n_random) + n_perturbed;
   Matrix first(n_first, d);
   for (int r = 0; r < n_first; ++r) {
     std::vector<double> u(d);
-    if (r < options.n_random || starts.empty()) {
+    if (r < options.n_random && in_region) {
+      for (Eigen::Index i = 0; i < d; ++i) {
+        const double c = options.region_center[i];
+        if (categories[i] > 0) {
+          u[i] = unit(rng) < options.region_radius
+                     ? std::uniform_int_distribution<int>(0, categories[i] - 1)(rng)
+                     : c;
+        } else {
+          u[i] = std::clamp(c + options.region_radius * (2 * unit(rng) - 1), 0.0, 1.0);
+        }
+      }
+    } else if (r < options.n_random || starts.empty()) {
       for (Eigen::Index i = 0; i < d; ++i) {
         u[i] =
             categories[i] > 0
@@ -57,6 +83,7 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
         }
       }
     }
+    project(u);
     const auto c = canonical(space, u.data());
     for (Eigen::Index i = 0; i < d; ++i) first(r, i) = c[i];
   }
@@ -83,7 +110,9 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
   if (n_starts > 0) {
     Matrix s(n_starts, d);
     for (int k = 0; k < n_starts; ++k) {
-      const auto c = canonical(space, starts[k].data());
+      std::vector<double> u = starts[k];
+      project(u);
+      const auto c = canonical(space, u.data());
       for (Eigen::Index i = 0; i < d; ++i) s(k, i) = c[i];
     }
     Vector ss;
@@ -101,15 +130,24 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
   }
   std::vector<std::vector<double>> neighbours;
   std::vector<int> owner;
+  std::vector<Eigen::Index> dims(d);
+  for (Eigen::Index i = 0; i < d; ++i) dims[i] = i;
+  const int n_dims_step =
+      options.max_dims_per_step > 0 ? std::min<int>(options.max_dims_per_step, d) : d;
   for (int step = 0; step < options.max_steps; ++step) {
     neighbours.clear();
     owner.clear();
     for (size_t s = 0; s < searches.size(); ++s) {
       LocalSearch& ls = searches[s];
       if (!ls.active) continue;
-      for (Eigen::Index i = 0; i < d; ++i) {
+      // In many dimensions each step tries a random subset of them (a step then costs a bounded
+      // number of model predictions).
+      std::shuffle(dims.begin(), dims.end(), rng);
+      for (int t = 0; t < n_dims_step; ++t) {
+        const Eigen::Index i = dims[t];
         const Dimension& dim = space.dimension(i);
         auto push = [&](double v) {
+          if (categories[i] == 0 && outside(i, v)) return;
           std::vector<double> u = ls.u;
           u[i] = v;
           neighbours.push_back(canonical(space, u.data()));
@@ -157,6 +195,9 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
       if (best[s] >= 0) {
         ls.u = neighbours[best[s]];
         ls.score = scores[best[s]];
+        ls.idle = 0;
+      } else if (n_dims_step < d && ls.idle++ < 2) {
+        continue;  // another random subset of dimensions may still improve
       } else if (has_real && ls.step > options.min_step) {
         ls.step *= 0.5;
       } else {

@@ -12,12 +12,18 @@ namespace autoaug::search {
 struct AcquisitionOptimizerOptions {
   int n_random = 1000;             // uniform random candidates; >= 1
   int n_perturbed = 200;           // candidates perturbed from the start points (the best observed)
-  int n_local = 5;                 // local searches from the best candidates so far; >= 0
-  int n_from_starts = 3;           // local searches from the given start points; >= 0
-  int max_steps = 40;              // iterations per local search
+  int n_local = 3;                 // local searches from the best candidates so far; >= 0
+  int n_from_starts = 2;           // local searches from the given start points; >= 0
+  int max_steps = 30;              // iterations per local search
   int categorical_neighbours = 3;  // other categories tried per categorical dimension and step
+  int max_dims_per_step = 8;       // dimensions tried per local-search step (random subset); 0: all
   double initial_step = 0.1;       // first step on real dimensions, unit coordinates
   double min_step = 1e-5;          // a local search ends when its step falls below this
+  // Trust region: when region_radius > 0, the random candidates come from the box of this
+  // half-width around region_center (unit coordinates; each categorical value changes with
+  // probability region_radius) and local-search moves on reals and integers stay in the box.
+  std::vector<double> region_center;
+  double region_radius = 0;
 };
 
 // A point in unit coordinates and its acquisition score.

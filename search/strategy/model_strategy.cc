@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -15,6 +16,13 @@ ModelStrategy::ModelStrategy(ModelStrategyOptions options, uint64_t seed, std::s
   if (options_.interleave < 1) throw std::invalid_argument(name_ + ".interleave: must be >= 1");
   if (!(options_.xi >= 0)) throw std::invalid_argument(name_ + ".xi: must be >= 0");
   if (!(options_.kappa >= 0)) throw std::invalid_argument(name_ + ".kappa: must be >= 0");
+  if (!(options_.tr_initial > 0 && options_.tr_initial <= 1)) {
+    throw std::invalid_argument(name_ + ".tr_initial: must be in (0, 1]");
+  }
+  if (!(options_.tr_min > 0 && options_.tr_min <= options_.tr_initial)) {
+    throw std::invalid_argument(name_ + ".tr_min: must be in (0, tr_initial]");
+  }
+  if (options_.tr_patience < 1) throw std::invalid_argument(name_ + ".tr_patience: must be >= 1");
   if (options_.optimizer.n_random < 1) {
     throw std::invalid_argument(name_ + ".optimizer.n_random: must be >= 1");
   }
@@ -33,6 +41,28 @@ bool ModelStrategy::model_turn(size_t n) const {
   const auto n_initial = static_cast<size_t>(options_.n_initial);
   if (n < n_initial) return false;
   return (n - n_initial) % static_cast<size_t>(options_.interleave) == 0;
+}
+
+double ModelStrategy::trust_region_radius(const std::vector<Trial>& history) const {
+  double best = std::numeric_limits<double>::infinity();
+  double radius = options_.tr_initial;
+  int failures = 0;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const Trial& t = history[i];
+    const bool done = t.state == TrialState::kComplete && std::isfinite(t.value);
+    const bool improved = done && t.value < best;
+    if (model_turn(i) && t.state != TrialState::kPending && std::isfinite(best)) {
+      if (improved) {
+        failures = 0;
+      } else if (++failures >= options_.tr_patience) {
+        failures = 0;
+        radius *= 0.5;
+        if (radius < options_.tr_min) radius = options_.tr_initial;
+      }
+    }
+    if (improved) best = t.value;
+  }
+  return radius;
 }
 
 std::optional<Point> ModelStrategy::propose(const Space& space,
@@ -72,26 +102,39 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
   auto surrogate = make_surrogate(space);
   surrogate->fit(x, y, model_rng);
 
-  // Local searches also start from the best observed points.
+  // Local searches start from the best observed points. With plug_in, "best" is by the model's
+  // mean at the observed points (robust to lucky noisy draws) and the incumbent of EI and PI is
+  // the lowest such mean.
+  Vector rank_by = y_obs;
+  double incumbent = y_best;
+  if (options_.plug_in) {
+    Vector var;
+    surrogate->predict(x.topRows(static_cast<Eigen::Index>(complete.size())), rank_by, var);
+    incumbent = rank_by.minCoeff();
+  }
   std::vector<size_t> order(complete.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return y_obs[a] < y_obs[b]; });
+                   [&](size_t a, size_t b) { return rank_by[a] < rank_by[b]; });
   std::vector<std::vector<double>> starts;
   for (size_t k = 0; k < order.size() && k < 10; ++k) {
     starts.push_back(space.to_unit(complete[order[k]]->params));
   }
 
   const double xi = options_.xi;
+  AcquisitionOptimizerOptions optimizer = options_.optimizer;
+  if (options_.trust_region) {
+    optimizer.region_center = starts.front();
+    optimizer.region_radius = trust_region_radius(history);
+  }
   auto best_for = [&](AcquisitionKind kind, Vector* mean_out) -> std::optional<Point> {
     auto scorer = [&](const Matrix& u, Vector& scores) {
       Vector mean, var;
       surrogate->predict(u, mean, var);
-      acquisition_scores(kind, mean, var, y_best, xi, options_.kappa, scores);
+      acquisition_scores(kind, mean, var, incumbent, xi, options_.kappa, scores);
     };
     auto acq_rng = detail::proposal_rng(seed_, n, 2 + static_cast<uint64_t>(kind));
-    const auto candidates =
-        maximize_acquisition(space, scorer, starts, options_.optimizer, acq_rng);
+    const auto candidates = maximize_acquisition(space, scorer, starts, optimizer, acq_rng);
     for (const Candidate& c : candidates) {
       Point p = space.from_unit(c.unit);
       if (taken.count(space.key(p))) continue;

@@ -31,6 +31,18 @@ struct ModelStrategyOptions {
   // ones (RF + random: k = 3). 1: every proposal from the model. >= 1.
   int interleave = 1;
   Liar liar = Liar::kMin;
+  // Rank observed points and take the EI/PI incumbent by the model's mean at them instead of
+  // the raw observations: a lucky noisy observation then does not anchor the search.
+  bool plug_in = false;
+  // Maximise the acquisition inside a trust region around the best observed point rather than
+  // over the whole space (global exploration is then left to the random proposals of
+  // interleaving). The half-width, in unit coordinates, is derived from the history alone:
+  // tr_initial, halved after every tr_patience model proposals in a row that did not improve on
+  // the best value, back to tr_initial once it falls below tr_min.
+  bool trust_region = false;
+  double tr_initial = 0.2;  // in (0, 1]
+  double tr_min = 0.005;    // in (0, tr_initial]
+  int tr_patience = 3;      // >= 1
   AcquisitionOptimizerOptions optimizer;
 };
 
@@ -52,6 +64,8 @@ class ModelStrategy : public Strategy {
 
   // True when proposal number `n` (the history size) comes from the model, not at random.
   bool model_turn(size_t n) const;
+  // The trust-region half-width for the next model proposal (see ModelStrategyOptions).
+  double trust_region_radius(const std::vector<Trial>& history) const;
 
  private:
   std::unique_ptr<Surrogate> make_surrogate(const Space& space) const;

@@ -14,14 +14,26 @@ const std::vector<std::string>& strategy_names() {
   return kNames;
 }
 
-std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, int interleave,
-                                        const std::string& field) {
-  if (name == "random") return std::make_unique<RandomStrategy>(seed);
-  if (name == "grid") return std::make_unique<GridStrategy>(GridStrategyOptions{}, seed);
+namespace {
+
+std::string joined_names() {
+  std::string all;
+  for (const auto& n : strategy_names()) all += (all.empty() ? "" : ", ") + n;
+  return all;
+}
+
+}  // namespace
+
+ModelStrategyOptions model_strategy_options(const std::string& name, int interleave,
+                                            const std::string& field) {
   ModelStrategyOptions o;
   if (name == "gp" || name == "gp-hedge") {
     o.surrogate = SurrogateKind::kGaussianProcess;
     if (name == "gp-hedge") o.acquisition = AcquisitionKind::kHedge;
+    // A GP prediction costs O(n^2); its smooth acquisition needs fewer random candidates
+    // before the local search.
+    o.optimizer.n_random = 500;
+    o.optimizer.n_perturbed = 100;
   } else if (name == "rf" || name == "et" || name == "rf-random" || name == "et-random") {
     o.surrogate = SurrogateKind::kRandomForest;
     if (name[0] == 'e') {
@@ -31,13 +43,20 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, 
     if (name.ends_with("-random")) {
       if (interleave < 1) throw std::invalid_argument(field + ": interleave must be >= 1");
       o.interleave = interleave;
+      o.trust_region = true;
     }
   } else {
-    std::string all;
-    for (const auto& n : strategy_names()) all += (all.empty() ? "" : ", ") + n;
-    throw std::invalid_argument(field + ": \"" + name + "\" is not one of " + all);
+    throw std::invalid_argument(field + ": \"" + name + "\" is not one of " + joined_names());
   }
-  return std::make_unique<ModelStrategy>(o, seed, name);
+  return o;
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, int interleave,
+                                        const std::string& field) {
+  if (name == "random") return std::make_unique<RandomStrategy>(seed);
+  if (name == "grid") return std::make_unique<GridStrategy>(GridStrategyOptions{}, seed);
+  return std::make_unique<ModelStrategy>(model_strategy_options(name, interleave, field), seed,
+                                         name);
 }
 
 }  // namespace autoaug::search

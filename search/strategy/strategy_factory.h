@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "search/strategy/model_strategy.h"
 #include "search/strategy/strategy.h"
 
 namespace autoaug::search {
@@ -18,5 +19,11 @@ const std::vector<std::string>& strategy_names();
 // std::invalid_argument naming `field` for an unknown name or interleave < 1.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, int interleave = 3,
                                         const std::string& field = "strategy");
+
+// The default options of a model-based strategy by name (gp, gp-hedge, rf, et, rf-random,
+// et-random), for callers that adjust a field before constructing a ModelStrategy. Throws
+// std::invalid_argument naming `field` for any other name.
+ModelStrategyOptions model_strategy_options(const std::string& name, int interleave = 3,
+                                            const std::string& field = "strategy");
 
 }  // namespace autoaug::search

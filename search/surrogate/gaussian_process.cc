@@ -1,7 +1,9 @@
 #include "search/surrogate/gaussian_process.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 
 #include "search/detail/lbfgs.h"
@@ -29,6 +31,13 @@ GaussianProcess::GaussianProcess(std::vector<int> categories, GaussianProcessOpt
   if (categories_.empty()) throw std::invalid_argument("gp: needs at least one feature");
   if (options_.n_restarts < 0) throw std::invalid_argument("gp.n_restarts: must be >= 0");
   if (options_.max_iterations < 1) throw std::invalid_argument("gp.max_iterations: must be >= 1");
+  if (!(options_.length_scale_prior_sd >= 0)) {
+    throw std::invalid_argument("gp.length_scale_prior_sd: must be >= 0");
+  }
+  if (!(options_.length_scale_prior_median > 0)) {
+    throw std::invalid_argument("gp.length_scale_prior_median: must be > 0");
+  }
+  if (options_.max_fit_points < 2) throw std::invalid_argument("gp.max_fit_points: must be >= 2");
   if (!(options_.noise >= 0)) throw std::invalid_argument("gp.noise: must be >= 0");
   auto bounds = [](double lo, double hi, const char* name) {
     if (!(lo > 0 && lo < hi && std::isfinite(hi))) {
@@ -105,11 +114,28 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
   const auto d = static_cast<Eigen::Index>(categories_.size());
   if (x.cols() != d) throw std::invalid_argument("gp.fit: wrong number of columns");
   if (n < 1 || y.size() != n) throw std::invalid_argument("gp.fit: needs rows matching y");
-  x_ = x;
   y_mean_ = y.mean();
   const double sd = n > 1 ? std::sqrt((y.array() - y_mean_).square().sum() / n) : 0.0;
   y_scale_ = sd > 1e-12 ? sd : 1.0;
-  y_ = (y.array() - y_mean_) / y_scale_;
+  // The hyper-parameters are fitted on a random subset when there are many points: the
+  // likelihood costs O(n^3) per evaluation, the final model uses every point.
+  const Vector y_all = (y.array() - y_mean_) / y_scale_;
+  if (n > options_.max_fit_points) {
+    std::vector<Eigen::Index> rows(n);
+    std::iota(rows.begin(), rows.end(), 0);
+    std::shuffle(rows.begin(), rows.end(), rng);
+    rows.resize(options_.max_fit_points);
+    std::sort(rows.begin(), rows.end());
+    x_.resize(options_.max_fit_points, d);
+    y_.resize(options_.max_fit_points);
+    for (int i = 0; i < options_.max_fit_points; ++i) {
+      x_.row(i) = x.row(rows[i]);
+      y_[i] = y_all[rows[i]];
+    }
+  } else {
+    x_ = x;
+    y_ = y_all;
+  }
   pair_distances();
 
   // Search in z, with log-parameter = lo + (hi - lo) * sigmoid(z).
@@ -141,8 +167,18 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
   auto objective = [&](const Eigen::VectorXd& z, Eigen::VectorXd& grad) {
     const Eigen::VectorXd t = to_theta(z);
     Eigen::VectorXd g;
-    const double lml = log_marginal_likelihood(t, &g);
+    double lml = log_marginal_likelihood(t, &g);
     if (!std::isfinite(lml)) return std::numeric_limits<double>::infinity();
+    if (options_.length_scale_prior_sd > 0) {
+      // Log-normal prior on the length scales: keeps few points from fitting wiggles.
+      const double mu = std::log(options_.length_scale_prior_median);
+      const double inv_var =
+          1.0 / (options_.length_scale_prior_sd * options_.length_scale_prior_sd);
+      for (Eigen::Index i = 1; i <= d; ++i) {
+        lml -= 0.5 * (t[i] - mu) * (t[i] - mu) * inv_var;
+        g[i] -= (t[i] - mu) * inv_var;
+      }
+    }
     grad.resize(d + 2);
     for (Eigen::Index i = 0; i < d + 2; ++i) {
       const double s = sigmoid(z[i]);
@@ -153,7 +189,7 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
 
   Eigen::VectorXd start(d + 2);
   start[0] = 0.0;
-  start.segment(1, d).setConstant(std::log(0.5));
+  start.segment(1, d).setConstant(std::log(options_.length_scale_prior_median));
   start[d + 1] = std::log(options_.fit_noise ? 1e-3 : std::max(options_.noise, 1e-300));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   double best = std::numeric_limits<double>::infinity();
@@ -175,6 +211,11 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
     }
   }
   theta_ = best_theta;
+  if (x_.rows() != n) {
+    x_ = x;
+    y_ = y_all;
+    pair_distances();
+  }
   factorise();
   fitted_ = true;
 }
@@ -198,6 +239,7 @@ void GaussianProcess::factorise() {
     llt_.compute(k);
   }
   alpha_ = llt_.solve(y_);
+  k_inverse_ = llt_.solve(Eigen::MatrixXd::Identity(n, n));
 }
 
 void GaussianProcess::predict(const Matrix& x, Vector& mean, Vector& variance) const {
@@ -219,8 +261,11 @@ void GaussianProcess::predict(const Matrix& x, Vector& mean, Vector& variance) c
     }
   }
   mean = (ks.transpose() * alpha_).array() * y_scale_ + y_mean_;
-  llt_.matrixL().solveInPlace(ks);
-  variance = ((amp - ks.colwise().squaredNorm().array()).max(1e-12) * y_scale_ * y_scale_).matrix();
+  // k^T K^-1 k through one matrix product (faster than a triangular solve with many columns).
+  const Eigen::MatrixXd kinv_ks = k_inverse_ * ks;
+  variance = ((amp - ks.cwiseProduct(kinv_ks).colwise().sum().transpose().array()).max(1e-12) *
+              y_scale_ * y_scale_)
+                 .matrix();
 }
 
 }  // namespace autoaug::search

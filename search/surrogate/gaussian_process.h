@@ -8,10 +8,17 @@ namespace autoaug::search {
 
 struct GaussianProcessOptions {
   // Random restarts of the hyper-parameter search beyond the default start; >= 0.
-  int n_restarts = 2;
-  int max_iterations = 60;  // L-BFGS iterations per start; >= 1
-  bool fit_noise = true;    // fit the noise variance; off: fixed at `noise`
-  double noise = 1e-6;      // noise variance (of normalised y) when not fitted; >= 0
+  int n_restarts = 1;
+  int max_iterations = 50;  // L-BFGS iterations per start; >= 1
+  // Above this many points the hyper-parameters are fitted on a random subset of this size (the
+  // likelihood is O(n^3) per evaluation); the model itself always uses every point. >= 2.
+  int max_fit_points = 100;
+  // Log-normal prior on each length scale (unit coordinates): median, and sd of the log; sd 0
+  // turns it off (plain maximum likelihood). The median is also the first start of the search.
+  double length_scale_prior_median = 0.5;  // > 0
+  double length_scale_prior_sd = 0.0;      // >= 0
+  bool fit_noise = true;                   // fit the noise variance; off: fixed at `noise`
+  double noise = 1e-6;                     // noise variance (of normalised y) when not fitted; >= 0
   // Bounds of the hyper-parameters, for normalised y and unit coordinates. All > 0, low < high.
   double min_length_scale = 0.01;
   double max_length_scale = 20.0;
@@ -54,6 +61,7 @@ class GaussianProcess : public Surrogate {
   Eigen::VectorXd theta_;
   Eigen::LLT<Eigen::MatrixXd> llt_;
   Vector alpha_;
+  Eigen::MatrixXd k_inverse_;
   bool fitted_ = false;
 };
 

@@ -29,7 +29,8 @@ class RandomForest::Builder {
       std::fill(weight_.begin(), weight_.end(), 1.0);
     }
     // List d_ holds the members in index order (categorical features scan it).
-    lists_.assign(d_ + 1, {});
+    lists_.resize(d_ + 1);
+    for (auto& list : lists_) list.clear();
     for (int f = 0; f <= d_; ++f) {
       if (f < d_ && forest_.categories_[f] > 0) continue;
       for (int i : order_[f]) {
@@ -53,8 +54,18 @@ class RandomForest::Builder {
     int feature = -1;
     double gain = -1;
     double threshold = 0;
-    std::vector<int> left_categories;
+    std::vector<uint64_t> left_mask;  // categorical: bit c set when category c goes left
   };
+
+  // Records a categorical split sending present_[0..count) left.
+  void take_categorical(int f, double gain, size_t count, Split& best) const {
+    best.feature = f;
+    best.gain = gain;
+    best.left_mask.assign((forest_.categories_[f] + 63) / 64, 0);
+    for (size_t p = 0; p < count; ++p) {
+      best.left_mask[present_[p] / 64] |= uint64_t{1} << (present_[p] % 64);
+    }
+  }
 
   const std::vector<int>& members() const { return lists_[d_]; }
   double x(int f, int i) const { return xcol_[static_cast<size_t>(f) * n_ + i]; }
@@ -99,10 +110,8 @@ class RandomForest::Builder {
     Node& node = tree_.nodes[index];
     node.feature = best.feature;
     if (forest_.categories_[best.feature] > 0) {
-      const int words = (forest_.categories_[best.feature] + 63) / 64;
       node.mask = static_cast<uint32_t>(masks_.size());
-      masks_.resize(masks_.size() + words, 0);
-      for (int c : best.left_categories) masks_[node.mask + c / 64] |= uint64_t{1} << (c % 64);
+      masks_.insert(masks_.end(), best.left_mask.begin(), best.left_mask.end());
       for (int k = begin; k < end; ++k) {
         const int i = members()[k];
         const int c = static_cast<int>(x(best.feature, i));
@@ -116,6 +125,11 @@ class RandomForest::Builder {
       }
     }
     int n_left = 0;
+    for (int k = begin; k < end; ++k) n_left += goes_left_[members()[k]];
+    if (n_left == 0 || n_left == end - begin) {  // cannot happen with exact arithmetic; be safe
+      tree_.nodes[index].feature = -1;
+      return index;
+    }
     for (auto& list : lists_) {
       if (list.empty()) continue;
       buffer_.clear();
@@ -129,7 +143,6 @@ class RandomForest::Builder {
         }
       }
       std::copy(buffer_.begin(), buffer_.end(), list.begin() + pos);
-      n_left = pos - begin;
     }
     grow(begin, begin + n_left, depth + 1);
     const int right = grow(begin + n_left, end, depth + 1);
@@ -158,7 +171,11 @@ class RandomForest::Builder {
         sl += weight_[list[k]] * y_[list[k]];
       }
       consider(wl, sl, w, s, gain, ok);
-      if (ok && gain > best.gain) best = Split{f, gain, threshold, {}};
+      if (ok && gain > best.gain) {
+        best.feature = f;
+        best.gain = gain;
+        best.threshold = threshold;
+      }
       return;
     }
     for (int k = begin; k < end - 1; ++k) {
@@ -173,7 +190,7 @@ class RandomForest::Builder {
         best.feature = f;
         best.gain = gain;
         best.threshold = 0.5 * (v + next);
-        best.left_categories.clear();
+        if (!(best.threshold < next)) best.threshold = v;  // neighbours one ulp apart
       }
     }
   }
@@ -205,9 +222,7 @@ class RandomForest::Builder {
         sl += cs_[present_[p]];
       }
       consider(wl, sl, w, s, gain, ok);
-      if (ok && gain > best.gain) {
-        best = Split{f, gain, 0, std::vector<int>(present_.begin(), present_.begin() + cut)};
-      }
+      if (ok && gain > best.gain) take_categorical(f, gain, cut, best);
       return;
     }
     std::sort(present_.begin(), present_.end(),
@@ -217,9 +232,7 @@ class RandomForest::Builder {
       wl += cw_[present_[p]];
       sl += cs_[present_[p]];
       consider(wl, sl, w, s, gain, ok);
-      if (ok && gain > best.gain) {
-        best = Split{f, gain, 0, std::vector<int>(present_.begin(), present_.begin() + p + 1)};
-      }
+      if (ok && gain > best.gain) take_categorical(f, gain, p + 1, best);
     }
   }
 

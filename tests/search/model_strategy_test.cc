@@ -1,0 +1,95 @@
+#include "search/strategy/model_strategy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace autoaug::search {
+namespace {
+
+Trial complete(int number, Point p, double value) {
+  Trial t;
+  t.number = number;
+  t.params = std::move(p);
+  t.state = TrialState::kComplete;
+  t.value = value;
+  return t;
+}
+
+ModelStrategyOptions trust_region_options() {
+  ModelStrategyOptions o;
+  o.n_initial = 2;
+  o.trust_region = true;
+  o.tr_initial = 0.2;
+  o.tr_min = 0.04;
+  o.tr_patience = 2;
+  return o;
+}
+
+// The radius is a function of the history: halved after every 2 model proposals in a row that
+// did not improve, reset once below tr_min, kept by an improvement.
+TEST(ModelStrategyTest, TrustRegionRadiusFollowsTheHistory) {
+  const ModelStrategy s(trust_region_options(), 0, "rf-tr");
+  std::vector<Trial> h = {complete(0, {0.1}, 5.0), complete(1, {0.9}, 4.0)};
+  EXPECT_DOUBLE_EQ(s.trust_region_radius(h), 0.2);
+  h.push_back(complete(2, {0.5}, 4.5));
+  h.push_back(complete(3, {0.6}, 4.5));
+  EXPECT_DOUBLE_EQ(s.trust_region_radius(h), 0.1);
+  h.push_back(complete(4, {0.7}, 3.0));  // improvement: no change
+  h.push_back(complete(5, {0.71}, 3.5));
+  EXPECT_DOUBLE_EQ(s.trust_region_radius(h), 0.1);
+  h.push_back(complete(6, {0.72}, 3.5));
+  EXPECT_DOUBLE_EQ(s.trust_region_radius(h), 0.05);
+  h.push_back(complete(7, {0.73}, 3.5));
+  h.push_back(complete(8, {0.74}, 3.5));
+  EXPECT_DOUBLE_EQ(s.trust_region_radius(h), 0.2);  // 0.025 < tr_min: back to the start
+}
+
+TEST(ModelStrategyTest, TrustRegionProposalsStayNearTheBestPoint) {
+  const Space space({Dimension::real("x", 0, 1), Dimension::real("y", 0, 1)});
+  std::mt19937_64 rng(4);
+  std::vector<Trial> h;
+  for (int i = 0; i < 12; ++i) {
+    Point p = space.sample(rng);
+    h.push_back(complete(i, p, std::hypot(p[0] - 0.3, p[1] - 0.6)));
+  }
+  size_t best = 0;
+  for (size_t i = 1; i < h.size(); ++i) best = h[i].value < h[best].value ? i : best;
+  ModelStrategyOptions o = trust_region_options();
+  o.n_initial = 10;
+  for (SurrogateKind kind : {SurrogateKind::kRandomForest, SurrogateKind::kGaussianProcess}) {
+    o.surrogate = kind;
+    const ModelStrategy s(o, 1, "tr");
+    const double r = s.trust_region_radius(h);
+    const auto p = s.propose(space, h);
+    ASSERT_TRUE(p);
+    EXPECT_LE(std::fabs((*p)[0] - h[best].params[0]), r + 1e-9);
+    EXPECT_LE(std::fabs((*p)[1] - h[best].params[1]), r + 1e-9);
+  }
+}
+
+TEST(ModelStrategyTest, InterleavingAlternatesModelAndRandomTurns) {
+  ModelStrategyOptions o;
+  o.n_initial = 4;
+  o.interleave = 3;
+  const ModelStrategy s(o, 0, "rf-random");
+  const bool expected[] = {false, false, false, false, true, false, false, true, false};
+  for (size_t n = 0; n < 9; ++n) EXPECT_EQ(s.model_turn(n), expected[n]) << n;
+}
+
+TEST(ModelStrategyTest, BadOptionsNameTheField) {
+  ModelStrategyOptions o;
+  o.interleave = 0;
+  try {
+    ModelStrategy(o, 0, "rf-random");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("rf-random.interleave"), std::string::npos);
+  }
+  o = {};
+  o.forest.n_trees = 0;
+  EXPECT_THROW(ModelStrategy(o, 0, "rf"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace autoaug::search
