@@ -1,6 +1,7 @@
 #include "search/space.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -324,14 +325,16 @@ Point Space::from_unit(const double* u) const {
 
 std::string Space::key(const Point& p) const {
   std::string out;
+  out.reserve(dims_.size() * 8);
   char buf[40];
   for (size_t i = 0; i < dims_.size() && i < p.size(); ++i) {
-    if (dims_[i].type == DimensionType::kReal) {
-      std::snprintf(buf, sizeof(buf), "%.12g;", p[i] == 0.0 ? 0.0 : p[i]);
-    } else {
-      std::snprintf(buf, sizeof(buf), "%lld;", static_cast<long long>(std::llround(p[i])));
-    }
-    out += buf;
+    const auto r =
+        dims_[i].type == DimensionType::kReal
+            ? std::to_chars(buf, buf + sizeof(buf), p[i] == 0.0 ? 0.0 : p[i],
+                            std::chars_format::general, 12)
+            : std::to_chars(buf, buf + sizeof(buf), static_cast<long long>(std::llround(p[i])));
+    out.append(buf, r.ptr);
+    out += ';';
   }
   return out;
 }

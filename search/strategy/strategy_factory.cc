@@ -44,6 +44,9 @@ ModelStrategyOptions model_strategy_options(const std::string& name, int interle
       if (interleave < 1) throw std::invalid_argument(field + ": interleave must be >= 1");
       o.interleave = interleave;
       o.trust_region = true;
+      // The trust region is small: fewer random candidates cover it.
+      o.optimizer.n_random = 500;
+      o.optimizer.n_perturbed = 100;
     }
   } else {
     throw std::invalid_argument(field + ": \"" + name + "\" is not one of " + joined_names());

@@ -7,7 +7,7 @@
 namespace autoaug::search {
 
 struct RandomForestOptions {
-  int n_trees = 30;           // >= 1
+  int n_trees = 20;           // >= 1
   int min_samples_leaf = 3;   // >= 1; counted with bootstrap multiplicity
   double max_features = 0.5;  // fraction of the features tried at each split, in (0, 1]
   bool bootstrap = true;      // resample the data for each tree (off: every tree sees all of it)
