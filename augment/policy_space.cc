@@ -23,7 +23,9 @@ PolicySpace::PolicySpace(PolicySpaceOptions options) : options_(std::move(option
     try {
       builtin_ops().at(options_.ops[i]);
     } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("ops[" + std::to_string(i) + "]: " + e.what());
+      std::string message = "ops[" + std::to_string(i) + "]: ";
+      message += e.what();
+      throw std::invalid_argument(message);
     }
     if (std::count(options_.ops.begin(), options_.ops.end(), options_.ops[i]) > 1) {
       throw std::invalid_argument("ops[" + std::to_string(i) + "]: " + options_.ops[i] +
@@ -39,7 +41,11 @@ PolicySpace::PolicySpace(PolicySpaceOptions options) : options_(std::move(option
   probe.validate();
   for (int k = 0; k < options_.subpolicies; ++k) {
     for (int j = 0; j < options_.steps; ++j) {
-      const std::string prefix = "s" + std::to_string(k) + "." + std::to_string(j) + ".";
+      std::string prefix = "s";
+      prefix += std::to_string(k);
+      prefix += '.';
+      prefix += std::to_string(j);
+      prefix += '.';
       dims_.push_back({prefix + "op", PolicyDimension::Kind::kOp, k, j});
       dims_.push_back({prefix + "prob", PolicyDimension::Kind::kProb, k, j});
       dims_.push_back({prefix + "magnitude", PolicyDimension::Kind::kMagnitude, k, j});
@@ -102,20 +108,19 @@ std::vector<double> PolicySpace::encode(const Policy& policy) const {
   for (size_t k = 0; k < policy.subpolicies.size(); ++k) {
     const SubPolicy& sub = policy.subpolicies[k];
     if (static_cast<int>(sub.size()) != options_.steps) {
-      throw std::invalid_argument("subpolicies[" + std::to_string(k) + "]: " +
-                                  std::to_string(sub.size()) + " steps, the space has " +
+      throw std::invalid_argument("subpolicies[" + std::to_string(k) +
+                                  "]: " + std::to_string(sub.size()) + " steps, the space has " +
                                   std::to_string(options_.steps));
     }
     for (size_t j = 0; j < sub.size(); ++j) {
       const auto it = std::find(options_.ops.begin(), options_.ops.end(), sub[j].op);
       if (it == options_.ops.end()) {
-        throw std::invalid_argument("subpolicies[" + std::to_string(k) + "][" +
-                                    std::to_string(j) + "].op: " + sub[j].op +
-                                    " is not in the space");
+        throw std::invalid_argument("subpolicies[" + std::to_string(k) + "][" + std::to_string(j) +
+                                    "].op: " + sub[j].op + " is not in the space");
       }
       if (sub[j].magnitude < 0 || sub[j].magnitude >= options_.magnitude_bins) {
-        throw std::invalid_argument("subpolicies[" + std::to_string(k) + "][" +
-                                    std::to_string(j) + "].magnitude: outside the space");
+        throw std::invalid_argument("subpolicies[" + std::to_string(k) + "][" + std::to_string(j) +
+                                    "].magnitude: outside the space");
       }
       values.push_back(static_cast<double>(it - options_.ops.begin()));
       values.push_back(sub[j].prob);

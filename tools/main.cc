@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   autoaug::tools::add_augment_commands(app, *bench);
   autoaug::tools::add_search_commands(app, *bench);
   autoaug::tools::add_train_commands(app, *bench);
+  autoaug::tools::add_policy_search_commands(app);
+  autoaug::tools::add_export_command(app);
+  autoaug::tools::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

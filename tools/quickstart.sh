@@ -1,31 +1,37 @@
 #!/usr/bin/env bash
 # The main job, from a fresh Debian 12 machine: installs what autoaug needs, builds it in Release,
-# and runs it on Fashion-MNIST, writing everything under ${1:-autoaug-out}.
+# searches augmentation policies on Fashion-MNIST at a small budget, then exports the best policy
+# and writes a report. Everything goes under ${1:-autoaug-out}; running it again resumes the
+# search. Extra arguments after the directory go to `autoaug search` (e.g. --trials 40).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(realpath -m "${1:-autoaug-out}")"
+shift || true
 "$root/tools/install_deps.sh"
 "$root/tools/build.sh"
 autoaug="${AUTOAUG_BUILD_DIR:-$root/build}/tools/autoaug"
-mkdir -p "$out/previews"
+mkdir -p "$out"
 
-echo
-echo "== The augmentation ops (torchvision 0.14 semantics) =="
-"$autoaug" ops
+study="$out/study"
+if [ -f "$study/study.json" ]; then
+  "$autoaug" search --study "$study" --resume "$@"
+else
+  "$autoaug" search --study "$study" --data fashion-mnist "$@"
+fi
 
-echo
-echo "== Presets on Fashion-MNIST test images: one grid per preset and image =="
-for preset in autoaugment-cifar10 autoaugment-imagenet autoaugment-svhn randaugment trivialaugment; do
-  for index in 0 1; do
-    "$autoaug" preview --policy "$preset" --seed 1 --data fashion-mnist --index "$index" \
-      --grid 4x8 -o "$out/previews/${preset}_${index}.png"
-  done
-done
+"$autoaug" export --study "$study" --format json -o "$out/policy.json"
+"$autoaug" export --study "$study" --format torchvision -o "$out/policy_torchvision.py"
+"$autoaug" export --study "$study" --format cpp -o "$out/policy.h"
+"$autoaug" preview --policy "$out/policy.json" --seed 1 --data fashion-mnist --grid 4x8 \
+  -o "$out/preview.png"
+"$autoaug" report --study "$study" -o "$out/report.html"
 
-echo
-echo "== Augmentation throughput, one thread =="
-"$autoaug" bench augment --seconds 0.1 --repeats 1 \
-  --only policy:autoaugment-cifar10 policy:randaugment-2-9 policy:trivialaugment
+cat <<TXT
 
-echo
-echo "Done. Preview grids (original top left): $out/previews"
+Best policy:        $out/policy.json  (autoaug.policy/v1; also policy_torchvision.py, policy.h)
+Report:             $out/report.html
+Preview:            $out/preview.png
+Continue or resume: $0 $out --trials N
+Compare with presets on the test set:
+  $autoaug evaluate --data fashion-mnist --policies none,trivialaugment,autoaugment-cifar10,$out/policy.json --seeds 3
+TXT
