@@ -43,12 +43,19 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
       u[i] = std::clamp(u[i], c - options.region_radius, c + options.region_radius);
     }
   };
-  const int n_perturbed = starts.empty() ? 0 : std::max(0, options.n_perturbed);
-  const int n_first = std::max(1, options.n_random) + n_perturbed;
+  int n_random = std::max(1, options.n_random);
+  int n_perturbed = starts.empty() ? 0 : std::max(0, options.n_perturbed);
+  if (options.max_predictions > 0 && n_random + n_perturbed > 0.4 * options.max_predictions) {
+    const double scale = 0.4 * options.max_predictions / (n_random + n_perturbed);
+    n_random = std::max(1, static_cast<int>(n_random * scale));
+    n_perturbed = static_cast<int>(n_perturbed * scale);
+  }
+  const int n_first = n_random + n_perturbed;
+  long predictions = n_first;
   Matrix first(n_first, d);
   for (int r = 0; r < n_first; ++r) {
     std::vector<double> u(d);
-    if (r < options.n_random && in_region) {
+    if (r < n_random && in_region) {
       for (Eigen::Index i = 0; i < d; ++i) {
         const double c = options.region_center[i];
         if (categories[i] > 0) {
@@ -59,7 +66,7 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
           u[i] = std::clamp(c + options.region_radius * (2 * unit(rng) - 1), 0.0, 1.0);
         }
       }
-    } else if (r < options.n_random || starts.empty()) {
+    } else if (r < n_random || starts.empty()) {
       for (Eigen::Index i = 0; i < d; ++i) {
         u[i] =
             categories[i] > 0
@@ -178,6 +185,8 @@ std::vector<Candidate> maximize_acquisition(const Space& space, const Acquisitio
       }
     }
     if (neighbours.empty()) break;
+    predictions += static_cast<long>(neighbours.size());
+    if (options.max_predictions > 0 && predictions > options.max_predictions) break;
     Matrix batch(static_cast<Eigen::Index>(neighbours.size()), d);
     for (size_t r = 0; r < neighbours.size(); ++r) {
       for (Eigen::Index i = 0; i < d; ++i) batch(r, i) = neighbours[r][i];

@@ -17,8 +17,12 @@ struct AcquisitionOptimizerOptions {
   int max_steps = 30;              // iterations per local search
   int categorical_neighbours = 3;  // other categories tried per categorical dimension and step
   int max_dims_per_step = 8;       // dimensions tried per local-search step (random subset); 0: all
-  double initial_step = 0.1;       // first step on real dimensions, unit coordinates
-  double min_step = 1e-5;          // a local search ends when its step falls below this
+  // Upper bound on the model predictions of one maximisation (0: none). When set, random and
+  // perturbed candidates are scaled down to at most 40% of it and the local searches stop once
+  // it is spent: a model whose predictions are expensive then costs a bounded time.
+  int max_predictions = 0;
+  double initial_step = 0.1;  // first step on real dimensions, unit coordinates
+  double min_step = 1e-5;     // a local search ends when its step falls below this
   // Trust region: when region_radius > 0, the random candidates come from the box of this
   // half-width around region_center (unit coordinates; each categorical value changes with
   // probability region_radius) and local-search moves on reals and integers stay in the box.

@@ -23,6 +23,9 @@ ModelStrategy::ModelStrategy(ModelStrategyOptions options, uint64_t seed, std::s
     throw std::invalid_argument(name_ + ".tr_min: must be in (0, tr_initial]");
   }
   if (options_.tr_patience < 1) throw std::invalid_argument(name_ + ".tr_patience: must be >= 1");
+  if (!(options_.acquisition_flops >= 0)) {
+    throw std::invalid_argument(name_ + ".acquisition_flops: must be >= 0");
+  }
   if (options_.optimizer.n_random < 1) {
     throw std::invalid_argument(name_ + ".optimizer.n_random: must be >= 1");
   }
@@ -123,6 +126,11 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
 
   const double xi = options_.xi;
   AcquisitionOptimizerOptions optimizer = options_.optimizer;
+  if (options_.acquisition_flops > 0) {
+    const double per_prediction = static_cast<double>(rows) * static_cast<double>(rows + d);
+    optimizer.max_predictions =
+        std::max(1000, static_cast<int>(options_.acquisition_flops / per_prediction));
+  }
   if (options_.trust_region) {
     optimizer.region_center = starts.front();
     optimizer.region_radius = trust_region_radius(history);

@@ -44,6 +44,10 @@ struct ModelStrategyOptions {
   double tr_min = 0.005;    // in (0, tr_initial]
   int tr_patience = 3;      // >= 1
   AcquisitionOptimizerOptions optimizer;
+  // Caps the acquisition's model predictions at about this many multiply-adds, estimated as
+  // rows x (rows + dimensions) per prediction (a GP's cost); 0: no cap. Keeps a GP's suggestion
+  // time bounded in many dimensions with many observations without starving small problems.
+  double acquisition_flops = 0;
 };
 
 // Bayesian optimisation: fit a surrogate on the completed trials (pending ones at the liar

@@ -30,10 +30,12 @@ ModelStrategyOptions model_strategy_options(const std::string& name, int interle
   if (name == "gp" || name == "gp-hedge") {
     o.surrogate = SurrogateKind::kGaussianProcess;
     if (name == "gp-hedge") o.acquisition = AcquisitionKind::kHedge;
-    // A GP prediction costs O(n^2); its smooth acquisition needs fewer random candidates
-    // before the local search.
-    o.optimizer.n_random = 500;
-    o.optimizer.n_perturbed = 100;
+    // A smooth surrogate rewards a thorough local search; a GP prediction costs O(n^2), so the
+    // acquisition's predictions are capped (about 2000 at 200 observations in 30 dimensions).
+    o.optimizer.n_local = 5;
+    o.optimizer.n_from_starts = 3;
+    o.optimizer.max_steps = 40;
+    o.acquisition_flops = 1e8;
   } else if (name == "rf" || name == "et" || name == "rf-random" || name == "et-random") {
     o.surrogate = SurrogateKind::kRandomForest;
     if (name[0] == 'e') {

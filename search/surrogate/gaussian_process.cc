@@ -38,6 +38,7 @@ GaussianProcess::GaussianProcess(std::vector<int> categories, GaussianProcessOpt
     throw std::invalid_argument("gp.length_scale_prior_median: must be > 0");
   }
   if (options_.max_fit_points < 2) throw std::invalid_argument("gp.max_fit_points: must be >= 2");
+  if (options_.fit_subset < 2) throw std::invalid_argument("gp.fit_subset: must be >= 2");
   if (!(options_.noise >= 0)) throw std::invalid_argument("gp.noise: must be >= 0");
   auto bounds = [](double lo, double hi, const char* name) {
     if (!(lo > 0 && lo < hi && std::isfinite(hi))) {
@@ -120,15 +121,15 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
   // The hyper-parameters are fitted on a random subset when there are many points: the
   // likelihood costs O(n^3) per evaluation, the final model uses every point.
   const Vector y_all = (y.array() - y_mean_) / y_scale_;
-  if (n > options_.max_fit_points) {
+  if (n > options_.max_fit_points && n > options_.fit_subset) {
     std::vector<Eigen::Index> rows(n);
     std::iota(rows.begin(), rows.end(), 0);
     std::shuffle(rows.begin(), rows.end(), rng);
-    rows.resize(options_.max_fit_points);
+    rows.resize(options_.fit_subset);
     std::sort(rows.begin(), rows.end());
-    x_.resize(options_.max_fit_points, d);
-    y_.resize(options_.max_fit_points);
-    for (int i = 0; i < options_.max_fit_points; ++i) {
+    x_.resize(options_.fit_subset, d);
+    y_.resize(options_.fit_subset);
+    for (int i = 0; i < options_.fit_subset; ++i) {
       x_.row(i) = x.row(rows[i]);
       y_[i] = y_all[rows[i]];
     }

@@ -10,9 +10,11 @@ struct GaussianProcessOptions {
   // Random restarts of the hyper-parameter search beyond the default start; >= 0.
   int n_restarts = 1;
   int max_iterations = 50;  // L-BFGS iterations per start; >= 1
-  // Above this many points the hyper-parameters are fitted on a random subset of this size (the
-  // likelihood is O(n^3) per evaluation); the model itself always uses every point. >= 2.
+  // Above max_fit_points points the hyper-parameters are fitted on a random subset of
+  // fit_subset points (the likelihood is O(n^3) per evaluation); the model itself always uses
+  // every point. Both >= 2.
   int max_fit_points = 100;
+  int fit_subset = 64;
   // Log-normal prior on each length scale (unit coordinates): median, and sd of the log; sd 0
   // turns it off (plain maximum likelihood). The median is also the first start of the search.
   double length_scale_prior_median = 0.5;  // > 0
