@@ -3,12 +3,15 @@
 # searches augmentation policies on Fashion-MNIST at a small budget, then exports the best policy
 # and writes a report. Everything goes under ${1:-autoaug-out}; running it again resumes the
 # search. Extra arguments after the directory go to `autoaug search` (e.g. --trials 40).
+#
+# The default budget fits about ten minutes on two cores: a small CNN proxy, 6 epochs on 3,000
+# Fashion-MNIST training images, scored on 1,000 held-out ones, 12 trials after the baseline.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(realpath -m "${1:-autoaug-out}")"
 shift || true
 "$root/tools/install_deps.sh"
-"$root/tools/build.sh"
+"$root/tools/build.sh" autoaug
 autoaug="${AUTOAUG_BUILD_DIR:-$root/build}/tools/autoaug"
 mkdir -p "$out"
 
@@ -16,7 +19,8 @@ study="$out/study"
 if [ -f "$study/study.json" ]; then
   "$autoaug" search --study "$study" --resume "$@"
 else
-  "$autoaug" search --study "$study" --data fashion-mnist "$@"
+  "$autoaug" search --study "$study" --data fashion-mnist --model tinycnn --epochs 6 \
+    --train-size 3000 --val-size 1000 --batch-size 64 --threads 2 --trials 12 "$@"
 fi
 
 "$autoaug" export --study "$study" --format json -o "$out/policy.json"
