@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -283,15 +284,31 @@ void experiment(const BenchArgs& a, nlohmann::json& out) {
   }
 }
 
+// One run (seed 0) per strategy on each selected 2-D problem, drawn to DIR/PROBLEM_STRATEGY.png.
+void plot(const BenchArgs& a) {
+  std::error_code ec;
+  std::filesystem::create_directories(a.plot, ec);
+  if (ec) throw std::invalid_argument("--plot: cannot create " + a.plot + ": " + ec.message());
+  for (const auto& name : a.problems) {
+    const BenchmarkProblem problem = search::benchmark_problem(name, "--problems");
+    if (problem.space.size() != 2) continue;
+    for (const auto& strategy : a.strategies) {
+      const Run run = run_study(problem, search::make_strategy(strategy, 0, 3, "--strategies"),
+                                a.evaluations, 1, 0);
+      const std::string path = a.plot + "/" + name + "_" + strategy + ".png";
+      plot_search(path, problem, run.points, run.observed);
+      if (!a.json) std::cout << "wrote " << path << "\n";
+    }
+  }
+}
+
 void run_bench(const BenchArgs& a) {
   if (a.seeds < 1) throw std::invalid_argument("--seeds: must be >= 1");
   if (a.evaluations < 1) throw std::invalid_argument("--evaluations: must be >= 1");
   for (const auto& p : a.problems) search::benchmark_problem(p, "--problems");
   for (const auto& s : a.strategies) search::make_strategy(s, 0, 3, "--strategies");
-  if (!a.plot.empty()) {
-    throw std::invalid_argument("--plot: not available in this build (see search/README.md)");
-  }
   nlohmann::json out = nlohmann::json::object();
+  if (!a.plot.empty()) plot(a);
   if (!a.skip_regret) regret(a, out);
   if (!a.skip_latency) latency(a, out);
   if (!a.skip_experiment) experiment(a, out);

@@ -160,4 +160,38 @@ TEST(OptimizeCliTest, ParallelBatchRunsEveryTrialOnce) {
   EXPECT_EQ(params.size(), 12u);
 }
 
+// `bench search --plot` writes one PNG per 2-D problem and strategy (a small run).
+TEST(BenchSearchCliTest, PlotWritesPngsForTheTwoDimensionalProblems) {
+  const std::string dir = temp_path("plots");
+  const Result r = autoaug("bench search --plot " + dir +
+                           " --problems peaks,hartmann6 --strategies random,rf-random"
+                           " --evaluations 12 --no-regret --no-latency --no-experiment");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"peaks_random.png", "peaks_rf-random.png"}) {
+    const std::string png = slurp(dir + "/" + name);
+    ASSERT_GT(png.size(), 8u) << name;
+    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+  }
+  EXPECT_TRUE(slurp(dir + "/hartmann6_random.png").empty());  // 6-D: no picture
+}
+
+TEST(BenchSearchCliTest, JsonHasTheDocumentedKeys) {
+  const Result r = autoaug(
+      "bench search --json --seeds 2 --evaluations 25 --problems branin --strategies "
+      "random,rf-random"
+      " --no-experiment");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("regret").size(), 2u);  // one checkpoint (25) per strategy
+  const auto& cell = j.at("regret")[0];
+  for (const char* key : {"problem", "strategy", "evaluations", "median", "q25", "q75"}) {
+    EXPECT_TRUE(cell.contains(key)) << key;
+  }
+  EXPECT_EQ(cell.at("problem"), "branin");
+  ASSERT_EQ(j.at("latency").size(), 8u);  // 2 strategies x 10/50/100/200 observations
+  for (const char* key : {"problem", "strategy", "observations", "suggest_ms"}) {
+    EXPECT_TRUE(j.at("latency")[0].contains(key)) << key;
+  }
+}
+
 }  // namespace
