@@ -1,8 +1,12 @@
 // `autoaug optimize`: black-box optimisation of an external command over a space file.
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -18,6 +22,12 @@
 
 namespace autoaug::tools {
 namespace {
+
+// Set by SIGINT/SIGTERM during `optimize`: running objectives are killed, the study stops and
+// what was found so far is printed.
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_interrupt(int) { g_interrupted = true; }
 
 struct OptimizeArgs {
   std::string space;
@@ -52,6 +62,7 @@ void run_optimize(const OptimizeArgs& a) {
   auto strategy = search::make_strategy(a.strategy, a.seed, a.interleave, "--strategy");
   search::CommandObjectiveOptions objective_options;
   objective_options.timeout_seconds = a.timeout;
+  objective_options.cancel = &g_interrupted;
   search::CommandObjective objective(a.command, space, objective_options);
   search::Study study(space, std::move(strategy),
                       {a.maximize ? search::Direction::kMaximize : search::Direction::kMinimize});
@@ -70,7 +81,21 @@ void run_optimize(const OptimizeArgs& a) {
       return search::CallbackAction::kContinue;
     });
   }
+  study.add_callback([](const search::Study&, const search::Trial&) {
+    return g_interrupted ? search::CallbackAction::kStop : search::CallbackAction::kContinue;
+  });
+  g_interrupted = false;
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
   study.optimize([&](const search::Trial& t) { return objective(t); }, a.trials, a.batch);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (g_interrupted) std::fprintf(stderr, "autoaug: interrupted; results so far follow\n");
 
   const auto trials = study.trials();
   const auto best = study.best();
@@ -93,6 +118,7 @@ void run_optimize(const OptimizeArgs& a) {
     std::printf("best params: %s\n", space.to_params(best->params).dump().c_str());
   }
   std::fflush(stdout);
+  if (g_interrupted) std::exit(130);  // the shell convention for a run ended by SIGINT
   if (!best) {
     std::string last = trials.empty() ? "no trial ran" : trials.back().message;
     throw std::runtime_error("all " + std::to_string(trials.size()) +

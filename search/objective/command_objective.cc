@@ -131,7 +131,7 @@ TrialResult CommandObjective::operator()(const Trial& trial) const {
                   std::chrono::duration<double>(has_deadline ? options_.timeout_seconds : 0));
   std::string stdout_text, stderr_text;
   size_t written = 0;
-  bool exited = false, timed_out = false;
+  bool exited = false, timed_out = false, cancelled = false;
   int status = 0;
   char buf[4096];
   while (out.fd[0] >= 0 || err.fd[0] >= 0 || !exited) {
@@ -144,6 +144,10 @@ TrialResult CommandObjective::operator()(const Trial& trial) const {
     }
     if (has_deadline && !timed_out && Clock::now() >= deadline) {
       timed_out = true;
+      kill(-pid, SIGKILL);
+    }
+    if (!cancelled && options_.cancel && options_.cancel->load()) {
+      cancelled = true;
       kill(-pid, SIGKILL);
     }
     pollfd fds[3];
@@ -173,7 +177,7 @@ TrialResult CommandObjective::operator()(const Trial& trial) const {
         (is_out ? out : err).close_read();
       }
     }
-    if (exited && timed_out) break;
+    if (exited && (timed_out || cancelled)) break;
   }
   if (!exited) waitpid(pid, &status, 0);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -186,6 +190,7 @@ TrialResult CommandObjective::operator()(const Trial& trial) const {
     if (!tail.empty()) why += "; stderr: " + tail;
     return TrialResult::failed(std::move(why));
   };
+  if (cancelled) return fail("cancelled (process group killed)");
   if (timed_out) {
     char msg[96];
     std::snprintf(msg, sizeof(msg), "timed out after %.3g s (process group killed)", seconds);

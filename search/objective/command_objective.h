@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "search/space.h"
@@ -12,6 +13,9 @@ struct CommandObjectiveOptions {
   double timeout_seconds = 0;
   // Bytes of the end of the command's stderr kept in a failed trial's message; >= 0.
   size_t stderr_tail_bytes = 2000;
+  // When not null and set to true (e.g. from a SIGINT handler), running commands have their
+  // process group killed within about 50 ms and their trials fail as "cancelled". Not owned.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // An objective that runs a shell command per trial (`/bin/sh -c COMMAND`).

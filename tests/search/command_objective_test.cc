@@ -90,6 +90,19 @@ TEST(CommandObjectiveTest, CommandThatIgnoresStdinStillWorks) {
   EXPECT_EQ(r.value, 4);
 }
 
+TEST(CommandObjectiveTest, CancelKillsTheRunningCommand) {
+  std::atomic<bool> cancel{true};
+  CommandObjectiveOptions o;
+  o.cancel = &cancel;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = CommandObjective("sleep 30; echo 1", space(), o)(trial(0.25, 1));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("cancelled"), std::string::npos) << r.message;
+  EXPECT_LT(seconds, 10.0);
+}
+
 TEST(CommandObjectiveTest, EmptyCommandIsRejected) {
   EXPECT_THROW(CommandObjective(" ", space()), std::invalid_argument);
 }
