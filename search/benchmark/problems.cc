@@ -119,7 +119,9 @@ BenchmarkProblem benchmark_problem(const std::string& name, const std::string& f
   }
   if (name == "hartmann6") {
     std::vector<Dimension> dims;
-    for (int i = 0; i < 6; ++i) dims.push_back(Dimension::real("x" + std::to_string(i + 1), 0, 1));
+    for (const char* x : {"x1", "x2", "x3", "x4", "x5", "x6"}) {
+      dims.push_back(Dimension::real(x, 0, 1));
+    }
     return {name,
             Space(std::move(dims)),
             -3.322368,
