@@ -61,7 +61,7 @@ struct SearchArgs {
 
 std::atomic<int> g_interrupts{0};
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_policy_search_interrupt(int) {
   if (g_interrupts.fetch_add(1) >= 1) _exit(130);
 }
 
@@ -272,8 +272,8 @@ void run_search(SearchArgs a) {
     return search::CallbackAction::kContinue;
   });
 
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  std::signal(SIGINT, on_policy_search_interrupt);
+  std::signal(SIGTERM, on_policy_search_interrupt);
   if (done_before < total) study.optimize(objective, total - done_before, 1);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
