@@ -1,11 +1,7 @@
 // The augment commands through the real `autoaug` binary (path in AUTOAUG_BIN).
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
@@ -13,30 +9,15 @@
 
 #include "augment/image_io.h"
 #include "augment/op.h"
+#include "tests/run_autoaug.h"
 
 namespace autoaug::augment {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Result run(const std::string& args) {
-  const char* bin = std::getenv("AUTOAUG_BIN");
-  if (bin == nullptr) throw std::runtime_error("AUTOAUG_BIN is not set");
-  Result r;
-  FILE* p = popen((std::string(bin) + " " + args + " 2>&1").c_str(), "r");
-  if (p == nullptr) throw std::runtime_error("popen failed");
-  std::array<char, 4096> buf;
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using autoaug::testing::run_autoaug;
+using Result = autoaug::testing::RunResult;
 
 class Cli : public ::testing::Test {
  protected:
@@ -57,7 +38,7 @@ class Cli : public ::testing::Test {
   }
   // Bad input: exit code 2 and exactly one line that names `what`.
   void expect_input_error(const std::string& args, const std::string& what) {
-    const Result r = run(args);
+    const Result r = run_autoaug(args);
     EXPECT_EQ(r.code, 2) << r.output;
     EXPECT_NE(r.output.find(what), std::string::npos) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
@@ -68,21 +49,21 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, AugmentByBinMatchesTheLibrary) {
   const std::string out = path("out.png");
-  ASSERT_EQ(run("augment --op Rotate --bin 9 --negative " + image_ + " " + out).code, 0);
+  ASSERT_EQ(run_autoaug("augment --op Rotate --bin 9 --negative " + image_ + " " + out).code, 0);
   const cv::Mat in = read_image(image_);
   const cv::Mat expected = builtin_ops().at("Rotate").apply(in, -30.0, OpContext{});
   EXPECT_EQ(cv::norm(read_image(out), expected, cv::NORM_INF), 0);
 }
 
 TEST_F(Cli, ApplyIsReproducibleUnderASeed) {
-  ASSERT_EQ(
-      run("apply --policy autoaugment-cifar10 --seed 3 --repeat 4 " + image_ + " -o " + path("a"))
-          .code,
-      0);
-  ASSERT_EQ(
-      run("apply --policy autoaugment-cifar10 --seed 3 --repeat 4 " + image_ + " -o " + path("b"))
-          .code,
-      0);
+  ASSERT_EQ(run_autoaug("apply --policy autoaugment-cifar10 --seed 3 --repeat 4 " + image_ +
+                        " -o " + path("a"))
+                .code,
+            0);
+  ASSERT_EQ(run_autoaug("apply --policy autoaugment-cifar10 --seed 3 --repeat 4 " + image_ +
+                        " -o " + path("b"))
+                .code,
+            0);
   for (int k = 0; k < 4; ++k) {
     const std::string name = "in_" + std::to_string(k) + ".png";
     EXPECT_EQ(cv::norm(read_image(path("a/" + name)), read_image(path("b/" + name)), cv::NORM_INF),
@@ -93,7 +74,9 @@ TEST_F(Cli, ApplyIsReproducibleUnderASeed) {
 TEST_F(Cli, PreviewDrawsTheGrid) {
   const std::string out = path("grid.png");
   ASSERT_EQ(
-      run("preview --policy trivialaugment --seed 1 --grid 2x3 " + image_ + " -o " + out).code, 0);
+      run_autoaug("preview --policy trivialaugment --seed 1 --grid 2x3 " + image_ + " -o " + out)
+          .code,
+      0);
   const cv::Mat grid = read_image(out);
   // Tiles are 20x30 enlarged 5x (shorter side >= 96) with 2-pixel gaps.
   EXPECT_EQ(grid.rows, 2 * 100 + 3 * 2);
@@ -101,7 +84,7 @@ TEST_F(Cli, PreviewDrawsTheGrid) {
 }
 
 TEST_F(Cli, OpsListsEveryOpAsJson) {
-  const Result r = run("ops --json");
+  const Result r = run_autoaug("ops --json");
   ASSERT_EQ(r.code, 0);
   for (const Op& op : builtin_ops().ops()) {
     EXPECT_NE(r.output.find("\"" + op.name() + "\""), std::string::npos) << op.name();
@@ -148,8 +131,8 @@ TEST_F(Cli, BadFieldInPolicyIsNamed) {
 }
 
 TEST_F(Cli, UsageErrorsExitWith2) {
-  EXPECT_EQ(run("augment --op Rotate " + image_ + " " + path("o.png")).code, 2);
-  EXPECT_EQ(run("frobnicate").code, 2);
+  EXPECT_EQ(run_autoaug("augment --op Rotate " + image_ + " " + path("o.png")).code, 2);
+  EXPECT_EQ(run_autoaug("frobnicate").code, 2);
 }
 
 }  // namespace

@@ -2,11 +2,7 @@
 // seconds: a tiny CNN, one epoch, a few hundred Fashion-MNIST images.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,29 +10,15 @@
 #include <string>
 
 #include "augment/policy_json.h"
+#include "tests/run_autoaug.h"
 
 namespace autoaug::tools {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const char* bin = std::getenv("AUTOAUG_BIN");
-  if (bin == nullptr) throw std::runtime_error("AUTOAUG_BIN is not set");
-  Result r;
-  FILE* p = popen((std::string(bin) + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using autoaug::testing::run_autoaug;
+using Result = autoaug::testing::RunResult;
 
 std::vector<nlohmann::json> trial_lines(const fs::path& dir) {
   std::vector<nlohmann::json> out;
@@ -53,7 +35,7 @@ const char* kBudget =
 TEST(PolicySearch, SearchesResumesExportsAndReports) {
   const fs::path dir = fs::path(::testing::TempDir()) / "policy_search_study";
   fs::remove_all(dir);
-  Result r = run("search --study " + dir.string() + " --trials 3" + kBudget);
+  Result r = run_autoaug("search --study " + dir.string() + " --trials 3" + kBudget);
   ASSERT_EQ(r.code, 0) << r.output;
   std::vector<nlohmann::json> first = trial_lines(dir);
   ASSERT_EQ(first.size(), 3u) << r.output;
@@ -61,8 +43,8 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
 
   // A second run on the same directory must say --resume; with it, the study grows to 5 trials
   // and the stored ones are untouched.
-  EXPECT_EQ(run("search --study " + dir.string() + " --trials 3" + kBudget).code, 2);
-  r = run("search --study " + dir.string() + " --resume --trials 5");
+  EXPECT_EQ(run_autoaug("search --study " + dir.string() + " --trials 3" + kBudget).code, 2);
+  r = run_autoaug("search --study " + dir.string() + " --resume --trials 5");
   ASSERT_EQ(r.code, 0) << r.output;
   const std::vector<nlohmann::json> all = trial_lines(dir);
   ASSERT_EQ(all.size(), 5u);
@@ -74,12 +56,15 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
   ASSERT_TRUE(best.provenance.score.has_value());
 
   const fs::path exported = dir / "exported.json";
-  ASSERT_EQ(run("export --study " + dir.string() + " --top 2 -o " + exported.string()).code, 0);
+  ASSERT_EQ(run_autoaug("export --study " + dir.string() + " --top 2 -o " + exported.string()).code,
+            0);
   EXPECT_EQ(augment::read_policy_file(exported.string()).subpolicies.size(), 4u);
   ASSERT_EQ(
-      run("export --study " + dir.string() + " --format cpp -o " + (dir / "p.h").string()).code, 0);
+      run_autoaug("export --study " + dir.string() + " --format cpp -o " + (dir / "p.h").string())
+          .code,
+      0);
 
-  r = run("report --study " + dir.string());
+  r = run_autoaug("report --study " + dir.string());
   ASSERT_EQ(r.code, 0) << r.output;
   std::ifstream html(dir / "report.html");
   std::stringstream text;
@@ -91,10 +76,10 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
 TEST(PolicySearch, BadStudiesAreInputErrors) {
   const fs::path dir = fs::path(::testing::TempDir()) / "not_a_study";
   fs::create_directories(dir);
-  EXPECT_EQ(run("search --study " + dir.string() + " --resume").code, 2);
-  EXPECT_EQ(run("report --study " + dir.string()).code, 2);
-  EXPECT_EQ(run("export --study " + dir.string() + " -o x.json").code, 2);
-  EXPECT_EQ(run("search --study " + (dir / "s").string() + " --ops Rotate,Blur").code, 2);
+  EXPECT_EQ(run_autoaug("search --study " + dir.string() + " --resume").code, 2);
+  EXPECT_EQ(run_autoaug("report --study " + dir.string()).code, 2);
+  EXPECT_EQ(run_autoaug("export --study " + dir.string() + " -o x.json").code, 2);
+  EXPECT_EQ(run_autoaug("search --study " + (dir / "s").string() + " --ops Rotate,Blur").code, 2);
 }
 
 }  // namespace
