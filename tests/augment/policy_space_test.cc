@@ -42,8 +42,8 @@ TEST(PolicySpace, DecodesAndEncodesRandomVectors) {
     const std::vector<double> back = space.encode(p);
     for (size_t i = 0; i < v.size(); ++i) {
       // Equalize takes no parameter: its bin is normalised to 0.
-      const bool equalize_bin = space.dimensions()[i].kind == PolicyDimension::Kind::kMagnitude &&
-                                v[i - 2] == 1.0;
+      const bool equalize_bin =
+          space.dimensions()[i].kind == PolicyDimension::Kind::kMagnitude && v[i - 2] == 1.0;
       EXPECT_EQ(back[i], equalize_bin ? 0.0 : v[i]) << space.dimensions()[i].name;
     }
   }
