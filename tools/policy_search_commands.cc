@@ -57,6 +57,7 @@ struct SearchArgs {
   int bins = 10;
   std::uint64_t search_seed = 0;
   bool resume = false;
+  bool trials_given = false;  // --trials was on the command line
 };
 
 std::atomic<int> g_interrupts{0};
@@ -166,7 +167,7 @@ void run_search(SearchArgs a) {
       throw std::invalid_argument(config_path.string() + ": format: expected " + kStudyFormat);
     }
     // --trials may raise the total of a resumed study; everything else is the study's own.
-    if (a.trials != SearchArgs{}.trials) config["trials"] = a.trials;
+    if (a.trials_given) config["trials"] = a.trials;
     a.train = train_args_from_json(config["train"], config_path.string() + ": train");
   } else {
     if (fs::exists(config_path)) {
@@ -299,8 +300,9 @@ void add_policy_search_commands(CLI::App& app) {
   add_train_options(*cmd, a->train);
   cmd->add_option("--study", a->study, "Study directory (created; with --resume, reopened)")
       ->required();
-  cmd->add_option("--trials", a->trials, "Trials in total (a resumed study runs up to this)")
-      ->capture_default_str();
+  CLI::Option* trials =
+      cmd->add_option("--trials", a->trials, "Trials in total (a resumed study runs up to this)")
+          ->capture_default_str();
   cmd->add_option("--strategy", a->strategy, "random, gp, gp-hedge, rf, et, rf-random or et-random")
       ->capture_default_str();
   cmd->add_option("--interleave", a->interleave,
@@ -313,7 +315,10 @@ void add_policy_search_commands(CLI::App& app) {
   cmd->add_option("--bins", a->bins, "Magnitude bins")->capture_default_str();
   cmd->add_option("--search-seed", a->search_seed, "Seed of the strategy")->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue the study in --study");
-  cmd->callback([a] { run_search(*a); });
+  cmd->callback([a, trials] {
+    a->trials_given = trials->count() > 0;
+    run_search(*a);
+  });
 }
 
 }  // namespace autoaug::tools
