@@ -68,6 +68,23 @@ void Study::tell_failed(int number, const std::string& message) {
   finish(number, TrialState::kFailed, std::nan(""), message);
 }
 
+void Study::restore(std::vector<Trial> trials) {
+  std::lock_guard lock(mutex_);
+  if (!trials_.empty()) throw std::invalid_argument("study.restore: the study already has trials");
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const Trial& t = trials[i];
+    if (t.number != static_cast<int>(i)) {
+      throw std::invalid_argument("study.restore: trial " + std::to_string(t.number) +
+                                  " is at position " + std::to_string(i));
+    }
+    if (!space_.contains(t.params)) {
+      throw std::invalid_argument("study.restore: trial " + std::to_string(t.number) +
+                                  ": parameters outside the space");
+    }
+  }
+  trials_ = std::move(trials);
+}
+
 std::optional<Trial> Study::best() const {
   std::lock_guard lock(mutex_);
   const Trial* best = nullptr;

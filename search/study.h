@@ -50,6 +50,12 @@ class Study {
   // Throws std::invalid_argument for an unknown or finished trial.
   void tell_failed(int number, const std::string& message);
 
+  // Replaces an empty study's history with `trials` (numbers 0..n-1 in order, as a store holds
+  // them): the strategy is a function of its seed and the history, so the next ask() is the one
+  // the original run would have made with this history. Throws std::invalid_argument when the
+  // study already has trials, a number is out of order or a point is outside the space.
+  void restore(std::vector<Trial> trials);
+
   // The completed trial with the best value, if any.
   std::optional<Trial> best() const;
   // Every trial, in number order.
