@@ -36,6 +36,10 @@ ModelStrategyOptions model_strategy_options(const std::string& name, int interle
     o.optimizer.n_from_starts = 3;
     o.optimizer.max_steps = 40;
     o.acquisition_flops = 1e8;
+    // No improvement margin: on noise-free problems a margin of 0.01 leaves nothing to gain
+    // near the incumbent once the regret is below it, and EI then only explores (Branin and
+    // Hartmann6 at 100 evaluations: regret 3e-5 and 1e-5 without it, 8e-5 and 3e-3 with it).
+    o.xi = 0;
   } else if (name == "rf" || name == "et" || name == "rf-random" || name == "et-random") {
     o.surrogate = SurrogateKind::kRandomForest;
     if (name[0] == 'e') {

@@ -37,6 +37,7 @@ GaussianProcess::GaussianProcess(std::vector<int> categories, GaussianProcessOpt
   if (!(options_.length_scale_prior_median > 0)) {
     throw std::invalid_argument("gp.length_scale_prior_median: must be > 0");
   }
+  if (!(options_.ard_penalty >= 0)) throw std::invalid_argument("gp.ard_penalty: must be >= 0");
   if (options_.max_fit_points < 2) throw std::invalid_argument("gp.max_fit_points: must be >= 2");
   if (options_.fit_subset < 2) throw std::invalid_argument("gp.fit_subset: must be >= 2");
   if (!(options_.noise >= 0)) throw std::invalid_argument("gp.noise: must be >= 0");
@@ -195,9 +196,41 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   double best = std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_theta = to_theta(to_z(start));
-  for (int r = 0; r <= options_.n_restarts && n > 1; ++r) {
+  // Isotropic model first: one length scale shared by every dimension (amplitude, length
+  // scale, noise searched; the gradient of the shared scale is the sum over dimensions).
+  double iso_best = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd iso_theta = best_theta;
+  const bool select = options_.ard_selection && d > 1 && n > 1;
+  if (select) {
+    auto expand = [&](const Eigen::VectorXd& w) {
+      Eigen::VectorXd z(d + 2);
+      z[0] = w[0];
+      z.segment(1, d).setConstant(w[1]);
+      z[d + 1] = w[2];
+      return z;
+    };
+    auto iso_objective = [&](const Eigen::VectorXd& w, Eigen::VectorXd& grad) {
+      Eigen::VectorXd g;
+      const double value = objective(expand(w), g);
+      grad.resize(3);
+      if (g.size() == d + 2) {
+        grad << g[0], g.segment(1, d).sum(), g[d + 1];
+      } else {
+        grad.setZero();  // non-finite value: the line search backs off
+      }
+      return value;
+    };
+    const Eigen::VectorXd z0 = to_z(start);
+    Eigen::VectorXd w(3);
+    w << z0[0], z0[1], z0[d + 1];
+    iso_best = detail::lbfgs_minimize(iso_objective, w, options_.max_iterations);
+    iso_theta = to_theta(expand(w));
+  }
+  for (int r = 0; r <= options_.n_restarts + (select ? 1 : 0) && n > 1; ++r) {
     Eigen::VectorXd t = start;
-    if (r > 0) {
+    if (select && r == options_.n_restarts + 1) {
+      t = iso_theta;  // ARD search from the isotropic optimum
+    } else if (r > 0) {
       for (Eigen::Index i = 0; i < d + 2; ++i) t[i] = lo[i] + (hi[i] - lo[i]) * unit(rng);
       t.segment(1, d) = (std::log(0.05) +
                          (std::log(2.0) - std::log(0.05)) * Eigen::ArrayXd::NullaryExpr(d, [&] {
@@ -210,6 +243,15 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
       best = value;
       best_theta = to_theta(z);
     }
+  }
+  // Bayesian information criterion: one length scale per dimension must buy
+  // 0.5 log(n) of likelihood per extra parameter, else the isotropic model is kept.
+  if (select && std::isfinite(iso_best) &&
+      !(best + 0.5 * static_cast<double>(d - 1) * std::log(static_cast<double>(x_.rows())) *
+                   options_.ard_penalty <
+        iso_best)) {
+    best = iso_best;
+    best_theta = iso_theta;
   }
   theta_ = best_theta;
   if (x_.rows() != n) {

@@ -19,8 +19,14 @@ struct GaussianProcessOptions {
   // turns it off (plain maximum likelihood). The median is also the first start of the search.
   double length_scale_prior_median = 0.5;  // > 0
   double length_scale_prior_sd = 0.0;      // >= 0
-  bool fit_noise = true;                   // fit the noise variance; off: fixed at `noise`
-  double noise = 1e-6;                     // noise variance (of normalised y) when not fitted; >= 0
+  // Fit an isotropic model (one length scale for every dimension) too, and keep it unless the
+  // per-dimension (ARD) length scales gain more log likelihood than the Bayesian information
+  // criterion's 0.5 log(n) per extra parameter, times ard_penalty (>= 0). With few points ARD
+  // otherwise overfits: a dimension switched off, another given a tiny length scale.
+  bool ard_selection = true;
+  double ard_penalty = 1.0;
+  bool fit_noise = true;  // fit the noise variance; off: fixed at `noise`
+  double noise = 1e-6;    // noise variance (of normalised y) when not fitted; >= 0
   // Bounds of the hyper-parameters, for normalised y and unit coordinates. All > 0, low < high.
   double min_length_scale = 0.01;
   double max_length_scale = 20.0;

@@ -86,9 +86,41 @@ TEST(GaussianProcessTest, IsMoreUncertainAwayFromTheData) {
   EXPECT_GT(var[1], 10 * var[0]);
 }
 
+// Per-dimension length scales are kept only when they buy enough likelihood: on a function of
+// x0 alone they do (x1 gets a long length scale); with a prohibitive penalty the isotropic
+// model stays (one length scale for both); with selection off, ARD always.
+TEST(GaussianProcessTest, ArdOnlyWhenTheDataSupportIt) {
+  auto fit = [](int n, GaussianProcessOptions o) {
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> u(0, 1);
+    Matrix x(n, 2);
+    Vector y(n);
+    for (int i = 0; i < n; ++i) {
+      x(i, 0) = u(rng);
+      x(i, 1) = u(rng);
+      y[i] = std::sin(6 * x(i, 0));
+    }
+    GaussianProcess gp({0, 0}, o);
+    gp.fit(x, y, rng);
+    return Eigen::VectorXd(gp.log_parameters());
+  };
+  GaussianProcessOptions o;
+  Eigen::VectorXd theta = fit(40, o);
+  EXPECT_GT(theta[2] - theta[1], std::log(3.0));
+  o.ard_penalty = 1e6;
+  theta = fit(40, o);
+  EXPECT_DOUBLE_EQ(theta[1], theta[2]);
+  o.ard_selection = false;
+  theta = fit(40, o);
+  EXPECT_GT(theta[2] - theta[1], std::log(3.0));
+}
+
 TEST(GaussianProcessTest, BadOptionsNameTheField) {
   GaussianProcessOptions o;
   o.min_length_scale = 0;
+  EXPECT_THROW(GaussianProcess({0}, o), std::invalid_argument);
+  o = {};
+  o.ard_penalty = -1;
   EXPECT_THROW(GaussianProcess({0}, o), std::invalid_argument);
   o = {};
   o.max_iterations = 0;
