@@ -74,10 +74,15 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
   auto rng = detail::proposal_rng(seed_, n);
   const auto taken = detail::history_keys(space, history);
 
+  // Pending trials enter the fit at the liar value only when they were model proposals (the
+  // lie spreads concurrent model proposals apart); a pending random proposal carries no
+  // information yet, and a lie there would pull the model towards an arbitrary point. Both still
+  // block their own point.
   std::vector<const Trial*> complete, pending;
-  for (const Trial& t : history) {
+  for (size_t i = 0; i < history.size(); ++i) {
+    const Trial& t = history[i];
     if (t.state == TrialState::kComplete && std::isfinite(t.value)) complete.push_back(&t);
-    if (t.state == TrialState::kPending) pending.push_back(&t);
+    if (t.state == TrialState::kPending && model_turn(i)) pending.push_back(&t);
   }
   if (!model_turn(n) || complete.size() < 2) return detail::sample_unique(space, taken, rng);
 

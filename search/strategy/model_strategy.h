@@ -14,7 +14,8 @@ namespace autoaug::search {
 // Explicit values: they may be stored in saved studies.
 enum class SurrogateKind : int { kRandomForest = 0, kGaussianProcess = 1 };
 
-// The value a pending trial is given when the model is fitted (constant liar).
+// The value a pending model proposal is given when the model is fitted (constant liar). Pending
+// random proposals are left out of the fit.
 enum class Liar : int { kMin = 0, kMean = 1, kMax = 2 };
 
 struct ModelStrategyOptions {
@@ -50,8 +51,8 @@ struct ModelStrategyOptions {
   double acquisition_flops = 0;
 };
 
-// Bayesian optimisation: fit a surrogate on the completed trials (pending ones at the liar
-// value; failed ones only block their point), maximise the acquisition, propose the best
+// Bayesian optimisation: fit a surrogate on the completed trials (pending model proposals at the
+// liar value; pending random proposals and failed trials only block their point), maximise the acquisition, propose the best
 // candidate not in the history. Proposal n of a study draws from a generator seeded by
 // (seed, n), so the proposal depends on the seed and the history only.
 //

@@ -77,6 +77,46 @@ TEST(ModelStrategyTest, InterleavingAlternatesModelAndRandomTurns) {
   for (size_t n = 0; n < 9; ++n) EXPECT_EQ(s.model_turn(n), expected[n]) << n;
 }
 
+// A pending random proposal is not fitted at the liar value: where it lies does not change the
+// next model proposal. A pending model proposal is (the lie spreads concurrent model proposals).
+TEST(ModelStrategyTest, PendingRandomProposalsDoNotEnterTheModel) {
+  const Space space({Dimension::real("x", 0, 1), Dimension::real("y", 0, 1)});
+  ModelStrategyOptions o;
+  o.n_initial = 10;
+  o.interleave = 3;  // model turns 10, 13, 16, ...
+  const ModelStrategy s(o, 3, "rf-random");
+  std::mt19937_64 rng(2);
+  std::vector<Trial> h;
+  for (int i = 0; i < 13; ++i) {
+    Point p = space.sample(rng);
+    h.push_back(complete(i, p, std::hypot(p[0] - 0.3, p[1] - 0.6)));
+  }
+  auto pending = [](int number, Point p) {
+    Trial t;
+    t.number = number;
+    t.params = std::move(p);
+    return t;
+  };
+  std::vector<Trial> a(h.begin(), h.begin() + 11), b = a;
+  a.push_back(pending(11, {0.05, 0.05}));
+  a.push_back(pending(12, {0.95, 0.10}));
+  b.push_back(pending(11, {0.50, 0.95}));
+  b.push_back(pending(12, {0.90, 0.90}));
+  ASSERT_TRUE(s.model_turn(13));
+  EXPECT_EQ(s.propose(space, a), s.propose(space, b));
+
+  // Trial 10 was a model proposal: pending, it is fitted at the best value, which moves the
+  // model (and so, almost surely, the proposal) with it.
+  std::vector<Trial> c(h.begin(), h.begin() + 10), e = c;
+  c.push_back(pending(10, {0.05, 0.05}));
+  e.push_back(pending(10, {0.95, 0.95}));
+  for (int i = 11; i < 13; ++i) {
+    c.push_back(h[i]);
+    e.push_back(h[i]);
+  }
+  EXPECT_NE(s.propose(space, c), s.propose(space, e));
+}
+
 TEST(ModelStrategyTest, BadOptionsNameTheField) {
   ModelStrategyOptions o;
   o.interleave = 0;
