@@ -10,6 +10,7 @@ packages=(
   libtorch-dev
   libgtest-dev libgmock-dev
   python3 python3-torchvision python3-pil python3-numpy
+  chromium
   dataset-fashion-mnist
 )
 
