@@ -1,4 +1,6 @@
 #include <malloc.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -13,6 +15,8 @@ int main(int argc, char** argv) {
   // at 224x224). Keep freed memory in the process instead.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // Log lines (the coordinator's and workers') go to stderr: stdout carries results and JSON.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("autoaug"));
   CLI::App app{"autoaug: search image-augmentation policies", "autoaug"};
   app.require_subcommand(1);
   CLI::App* bench = app.add_subcommand("bench", "Measure throughput; --json prints one object");
@@ -23,6 +27,7 @@ int main(int argc, char** argv) {
   autoaug::tools::add_policy_search_commands(app);
   autoaug::tools::add_export_command(app);
   autoaug::tools::add_report_command(app);
+  autoaug::tools::add_net_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

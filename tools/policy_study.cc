@@ -5,6 +5,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "search/store/study_store.h"
+
 namespace autoaug::tools {
 
 using nlohmann::json;
@@ -40,33 +42,12 @@ search::Space to_search_space(const augment::PolicySpace& p) {
   return search::Space(std::move(dims));
 }
 
-std::vector<json> read_trials(const std::filesystem::path& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty()) continue;
-    try {
-      out.push_back(json::parse(line));
-    } catch (const json::parse_error&) {
-      if (in.peek() != EOF) {
-        throw std::invalid_argument(path.string() + ": line " + std::to_string(number) +
-                                    " is not a JSON object");
-      }
-      std::fprintf(stderr, "autoaug: %s: dropping a torn last line (%d)\n", path.c_str(), number);
-    }
-  }
-  return out;
-}
-
 augment::Policy StudyFiles::policy_of(const json& trial) const {
   const search::Space s = to_search_space(space);
   try {
     return space.decode(s.from_params(trial.at("params")));
   } catch (const std::exception& e) {
-    throw std::invalid_argument((dir / "trials.jsonl").string() + ": trial " +
+    throw std::invalid_argument((dir / kStudyDatabase).string() + ": trial " +
                                 std::to_string(trial.value("number", -1)) + ": " + e.what());
   }
 }
@@ -82,27 +63,40 @@ std::vector<json> StudyFiles::ranked() const {
   return done;
 }
 
+json trial_json(const search::StoredTrial& t) {
+  json j = t.metrics.is_object() ? t.metrics : json::object();
+  j["number"] = t.number;
+  j["params"] = t.params;
+  j["state"] = search::stored_state_name(t.state);
+  j["attempts"] = t.attempts;
+  if (t.state == search::StoredState::kComplete) j["value"] = t.value;
+  if (!t.message.empty()) j["message"] = t.message;
+  if (!t.worker.empty()) j["worker"] = t.worker;
+  if (t.finished > 0) j["finished"] = t.finished;
+  return j;
+}
+
 StudyFiles open_study(const std::filesystem::path& dir) {
-  const std::filesystem::path config_path = dir / "study.json";
-  std::ifstream in(config_path);
-  if (!in) throw std::invalid_argument(config_path.string() + ": cannot open (not a study?)");
-  json config;
-  try {
-    config = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw std::invalid_argument(config_path.string() + ": not valid JSON (" + e.what() + ")");
+  const std::filesystem::path path = dir / kStudyDatabase;
+  if (!std::filesystem::exists(path)) {
+    throw std::invalid_argument(path.string() + ": no such file (not a study directory?)");
   }
-  if (config.value("format", "") != kStudyFormat) {
-    throw std::invalid_argument(config_path.string() + ": format: expected " + kStudyFormat);
+  const search::StudyStore store = search::StudyStore::open(path.string(), /*read_only=*/true);
+  json config = store.config();
+  if (config.value("kind", "") != kPolicyStudyKind) {
+    throw std::invalid_argument(path.string() + ": not a policy search (kind '" +
+                                config.value("kind", "") + "')");
   }
   augment::PolicySpace space = [&] {
     try {
       return augment::PolicySpace(policy_space_options(config.at("space")));
     } catch (const std::exception& e) {
-      throw std::invalid_argument(config_path.string() + ": " + e.what());
+      throw std::invalid_argument(path.string() + ": " + e.what());
     }
   }();
-  return StudyFiles{dir, std::move(config), read_trials(dir / "trials.jsonl"), std::move(space)};
+  std::vector<json> trials;
+  for (const search::StoredTrial& t : store.trials()) trials.push_back(trial_json(t));
+  return StudyFiles{dir, std::move(config), std::move(trials), std::move(space)};
 }
 
 }  // namespace autoaug::tools

@@ -1,7 +1,8 @@
 #pragma once
 
 // A policy-search study directory as `autoaug search` writes it (see policy_search_commands.cc):
-// study.json (autoaug.study/v1), trials.jsonl, best_policy.json. Readers for export and report.
+// study.db (the SQLite study store, search/README.md) and best_policy.json. Readers for export
+// and report.
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,9 +13,16 @@
 #include "augment/policy_space.h"
 #include "search/space.h"
 
+namespace autoaug::search {
+struct StoredTrial;
+}  // namespace autoaug::search
+
 namespace autoaug::tools {
 
-inline constexpr const char* kStudyFormat = "autoaug.study/v1";
+inline constexpr const char* kStudyDatabase = "study.db";
+// The "kind" in a stored config: a policy search (`autoaug search`) or any space (`optimize`).
+inline constexpr const char* kPolicyStudyKind = "policy";
+inline constexpr const char* kOptimizeStudyKind = "optimize";
 
 // The policy space stored in study.json's "space" object.
 augment::PolicySpaceOptions policy_space_options(const nlohmann::json& space);
@@ -23,15 +31,15 @@ augment::PolicySpaceOptions policy_space_options(const nlohmann::json& space);
 // PolicySpace's coordinate order.
 search::Space to_search_space(const augment::PolicySpace& space);
 
-// The stored trials; a torn last line (a crash in mid-write) is dropped with a warning on
-// stderr. Throws std::invalid_argument naming the file and line for any other bad line.
-std::vector<nlohmann::json> read_trials(const std::filesystem::path& path);
+// A stored trial as one JSON object: its metrics (seconds, images_per_second, history) with
+// number, params, state, attempts and, where set, value, message, worker and finished.
+nlohmann::json trial_json(const search::StoredTrial& t);
 
 // A study opened for reading.
 struct StudyFiles {
   std::filesystem::path dir;
-  nlohmann::json config;               // study.json
-  std::vector<nlohmann::json> trials;  // trials.jsonl, in order
+  nlohmann::json config;               // the stored config
+  std::vector<nlohmann::json> trials;  // trial_json of every trial, in number order
   augment::PolicySpace space;
 
   // The policy of a stored trial's "params". Throws std::invalid_argument naming the trial.

@@ -1,15 +1,22 @@
 // autoaug search, export and report through the real binary (AUTOAUG_BIN), on a budget of
 // seconds: a tiny CNN, one epoch, a few hundred Fashion-MNIST images.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "augment/policy_json.h"
+#include "search/store/study_store.h"
 #include "tests/run_autoaug.h"
 
 namespace autoaug::tools {
@@ -20,12 +27,46 @@ namespace fs = std::filesystem;
 using autoaug::testing::run_autoaug;
 using Result = autoaug::testing::RunResult;
 
-std::vector<nlohmann::json> trial_lines(const fs::path& dir) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(dir / "trials.jsonl");
-  std::string line;
-  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
-  return out;
+// The study's trials as stored, read-only (as `study show` reads them while a search runs).
+std::vector<search::StoredTrial> stored_trials(const fs::path& dir) {
+  return search::StudyStore::open((dir / "study.db").string(), /*read_only=*/true).trials();
+}
+
+int complete_trials(const fs::path& dir) {
+  if (!fs::exists(dir / "study.db")) return 0;
+  int n = 0;
+  for (const auto& t : stored_trials(dir)) n += t.state == search::StoredState::kComplete;
+  return n;
+}
+
+// Starts `autoaug ARGS` with its output in `log`; returns the pid.
+pid_t spawn_autoaug(const std::vector<std::string>& args, const fs::path& log) {
+  const char* bin = std::getenv("AUTOAUG_BIN");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv = {const_cast<char*>(bin)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits (up to two minutes) until the study at `dir` has `n` complete trials.
+bool wait_for_complete(const fs::path& dir, int n, pid_t pid) {
+  for (int i = 0; i < 1200; ++i) {
+    try {
+      if (complete_trials(dir) >= n) return true;
+    } catch (const std::invalid_argument&) {  // being created
+    }
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 const char* kBudget =
@@ -37,19 +78,27 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
   fs::remove_all(dir);
   Result r = run_autoaug("search --study " + dir.string() + " --trials 3" + kBudget);
   ASSERT_EQ(r.code, 0) << r.output;
-  std::vector<nlohmann::json> first = trial_lines(dir);
+  const std::vector<search::StoredTrial> first = stored_trials(dir);
   ASSERT_EQ(first.size(), 3u) << r.output;
   EXPECT_NE(r.output.find("baseline"), std::string::npos);
 
   // A second run on the same directory must say --resume; with it, the study grows to 5 trials
   // and the stored ones are untouched.
   EXPECT_EQ(run_autoaug("search --study " + dir.string() + " --trials 3" + kBudget).code, 2);
-  r = run_autoaug("search --study " + dir.string() + " --resume --trials 5");
+  r = run_autoaug("search --study " + dir.string() + " --resume --trials 5 --workers 2");
   ASSERT_EQ(r.code, 0) << r.output;
-  const std::vector<nlohmann::json> all = trial_lines(dir);
+  const std::vector<search::StoredTrial> all = stored_trials(dir);
   ASSERT_EQ(all.size(), 5u);
-  for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(all[i], first[i]);
-  EXPECT_NE(r.output.find("3 trials replayed"), std::string::npos) << r.output;
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(all[i].params, first[i].params);
+    EXPECT_EQ(all[i].value, first[i].value);
+  }
+  EXPECT_NE(r.output.find("resumed: 3 trials already finished"), std::string::npos) << r.output;
+  // The same study asked with another budget is refused, naming the difference.
+  r = run_autoaug("search --study " + dir.string() + " --resume --epochs 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("training.epochs: 1 in the study, 2 requested"), std::string::npos)
+      << r.output;
 
   const augment::Policy best = augment::read_policy_file((dir / "best_policy.json").string());
   EXPECT_EQ(best.subpolicies.size(), 2u);
@@ -71,6 +120,59 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
   text << html.rdbuf();
   EXPECT_NE(text.str().find("<svg"), std::string::npos);
   EXPECT_NE(text.str().find("data:image/png;base64,"), std::string::npos);
+}
+
+// Ctrl-C, then SIGKILL, in the middle of a search with two workers: each time --resume finishes
+// the study, and what was complete before is still there, unchanged.
+TEST(PolicySearch, InterruptedSearchesResumeWithNothingLost) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "interrupted_study";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::vector<std::string> args = {"search",    "--study", (dir / "s").string(), "--trials", "8",
+                                   "--workers", "2"};
+  std::istringstream budget(kBudget);
+  for (std::string word; budget >> word;) args.push_back(word);
+  for (const int signal : {SIGINT, SIGKILL}) {
+    const int before = complete_trials(dir / "s");
+    const pid_t pid = spawn_autoaug(args, dir / "log");
+    ASSERT_TRUE(wait_for_complete(dir / "s", before + 1, pid));
+    const std::vector<search::StoredTrial> stored = stored_trials(dir / "s");
+    kill(pid, signal);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (signal == SIGINT) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status;
+      std::ifstream log(dir / "log");
+      std::stringstream text;
+      text << log.rdbuf();
+      EXPECT_NE(text.str().find("--resume"), std::string::npos) << text.str();
+    }
+    args = {"search", "--study", (dir / "s").string(), "--resume", "--workers", "2"};
+    const std::vector<search::StoredTrial> after = stored_trials(dir / "s");
+    for (const auto& t : stored) {
+      if (t.state == search::StoredState::kComplete) {
+        EXPECT_EQ(after[t.number].value, t.value);
+        EXPECT_EQ(after[t.number].params, t.params);
+      }
+    }
+  }
+  const Result r = run_autoaug("search --study " + (dir / "s").string() + " --resume");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(complete_trials(dir / "s"), 8);
+}
+
+TEST(PolicySearch, BadConfigsAreInputErrors) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "bad_config";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "search.yaml") << "training:\n  epoch: 3\n";
+  Result r = run_autoaug("search --study " + (dir / "s").string() + " --config " +
+                         (dir / "search.yaml").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown key 'training.epoch'"), std::string::npos) << r.output;
+  r = run_autoaug("search --study " + (dir / "s").string() + " --data no-such-data");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(dir / "s" / "study.db"));
 }
 
 TEST(PolicySearch, BadStudiesAreInputErrors) {

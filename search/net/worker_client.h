@@ -1,0 +1,63 @@
+#pragma once
+
+// The C++ worker: connects to a coordinator, authenticates, and loops on leases until the
+// coordinator says `done`. While a trial runs it heartbeats every `heartbeat_seconds` (from the
+// welcome); a `cancel` reply sets the trial's cancel flag. A lost connection cancels the running
+// trial (the coordinator re-queues it) and reconnects with exponential backoff; after
+// `give_up_after_seconds` without a coordinator the worker ends.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "search/trial.h"
+
+namespace autoaug::net {
+
+struct WorkerOptions {
+  std::string host;
+  int port = 0;
+  std::string token;
+  std::string name;  // shown in the coordinator's log and store
+  double give_up_after_seconds = 60;
+  std::uint32_t max_frame = 1u << 20;
+  // When not null and set (e.g. by SIGTERM), the running trial is cancelled and the worker says
+  // bye and returns. Not owned.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct Lease {
+  int trial = -1;
+  nlohmann::json params;
+  std::uint64_t seed = 0;
+  int attempt = 1;
+};
+
+// What one trial gave: the value (or failure) and metrics stored with it (any JSON object).
+struct TrialOutcome {
+  search::TrialResult result;
+  nlohmann::json metrics = nlohmann::json::object();
+};
+
+// Runs one trial. Must return soon after `cancel` becomes true (its result is then discarded).
+using WorkerObjective =
+    std::function<TrialOutcome(const Lease& lease, const std::atomic<bool>& cancel)>;
+// Builds the objective described by the welcome's `objective` object; throws
+// std::invalid_argument for one this worker cannot run. Called again only when the objective
+// changes (a different study behind the same address).
+using ObjectiveFactory = std::function<WorkerObjective(const nlohmann::json& objective)>;
+
+struct WorkerSummary {
+  int completed = 0;
+  int failed = 0;
+  // 0: the coordinator said done; 2: refused (wrong token, protocol, objective); 3: no
+  // coordinator for give_up_after_seconds; 130: stopped.
+  int exit_code = 0;
+  std::string reason;
+};
+
+WorkerSummary run_worker(const WorkerOptions& options, const ObjectiveFactory& factory);
+
+}  // namespace autoaug::net

@@ -1,0 +1,254 @@
+// The coordinator and the C++ worker over loopback: leases, re-queues, resume and hostile clients.
+
+#include "search/net/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "search/net/asio.h"
+#include "search/net/auth.h"
+#include "search/net/protocol.h"
+#include "search/net/worker_client.h"
+#include "search/store/study_store.h"
+#include "search/strategy/strategy_factory.h"
+
+namespace autoaug::net {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using tcp = asio::ip::tcp;
+
+const std::string kToken = "0123456789abcdef-test-token";
+
+search::Space test_space() {
+  return search::Space(
+      {search::Dimension::real("x", -5, 5), search::Dimension::integer("k", 0, 1000)});
+}
+
+fs::path fresh_db(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("autoaug_coordinator_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir / "study.db";
+}
+
+// A study, its store (at `db`, created unless `existing`) and a coordinator serving it from a
+// thread.
+struct Served {
+  Served(const fs::path& db, int target, CoordinatorOptions o = {}, bool existing = false)
+      : store(existing ? search::StudyStore::open(db.string())
+                       : search::StudyStore::create(db.string(), {{"seed", 7}})),
+        study(test_space(), search::make_strategy("random", 7, 3, "strategy")) {
+    o.token = kToken;
+    o.target_complete = target;
+    coordinator = std::make_unique<Coordinator>(study, store, json{{"kind", "test"}}, o);
+    coordinator->on_trial_finished([this](const search::Study&, const search::Trial& t,
+                                          const json&) { finished.push_back(t.number); });
+    thread = std::thread([this] { summary = coordinator->run(); });
+  }
+  ~Served() {
+    coordinator->stop();
+    wait();
+  }
+  void wait() {
+    if (thread.joinable()) thread.join();
+  }
+
+  search::StudyStore store;
+  search::Study study;
+  std::unique_ptr<Coordinator> coordinator;
+  std::vector<int> finished;
+  CoordinatorSummary summary;
+  std::thread thread;
+};
+
+// Objective: x^2 + k, so every value is distinct enough to tell trials apart.
+WorkerSummary work(int port, const std::string& token = kToken, const std::string& name = "w") {
+  WorkerOptions o;
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.token = token;
+  o.name = name;
+  o.give_up_after_seconds = 2;
+  return run_worker(o, [](const json&) {
+    return [](const Lease& lease, const std::atomic<bool>&) {
+      const double x = lease.params["x"];
+      return TrialOutcome{search::TrialResult::complete(x * x + lease.params["k"].get<int>()),
+                          {{"seed", lease.seed}}};
+    };
+  });
+}
+
+// A hand-driven client speaking the protocol frame by frame.
+struct RawClient {
+  explicit RawClient(int port) : socket(io) {
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  void send(const json& m) { asio::write(socket, asio::buffer(encode_frame(m))); }
+  void send_bytes(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
+  json receive() {
+    unsigned char header[4];
+    asio::read(socket, asio::buffer(header));
+    std::string body(decode_length(header, 1u << 20), '\0');
+    asio::read(socket, asio::buffer(body));
+    return parse_message(body);
+  }
+  // True when the coordinator closed the connection (any pending frames are skipped).
+  bool closed_by_peer() {
+    boost::system::error_code ec;
+    char buf[4096];
+    while (!ec) socket.read_some(asio::buffer(buf), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+  void authenticate(const std::string& token = kToken) {
+    send({{"type", "hello"}, {"protocol", kProtocolVersion}, {"worker", "raw"}});
+    const json challenge = receive();
+    send({{"type", "auth"}, {"hmac", auth_hmac_hex(token, challenge["nonce"].get<std::string>())}});
+  }
+  asio::io_context io;
+  tcp::socket socket;
+};
+
+TEST(Coordinator, WorkersCompleteEveryTrialExactlyOnce) {
+  Served s(fresh_db("exactly_once"), 40);
+  std::vector<std::thread> workers;
+  std::atomic<int> completed{0};
+  for (int i = 0; i < 4; ++i) {
+    workers.emplace_back([&, i] {
+      const WorkerSummary w = work(s.coordinator->port(), kToken, "w" + std::to_string(i));
+      EXPECT_EQ(w.exit_code, 0) << w.reason;
+      completed += w.completed;
+    });
+  }
+  for (auto& t : workers) t.join();
+  s.wait();
+  EXPECT_TRUE(s.summary.finished);
+  EXPECT_EQ(completed.load(), 40);
+  const auto counts = s.store.counts();
+  EXPECT_EQ(counts.at(search::StoredState::kComplete), 40);
+  EXPECT_EQ(std::set<int>(s.finished.begin(), s.finished.end()).size(), 40u);
+  std::set<std::string> keys;
+  for (const auto& t : s.study.trials()) keys.insert(s.study.space().key(t.params));
+  EXPECT_EQ(keys.size(), s.study.trials().size());
+  for (const auto& t : s.store.trials()) EXPECT_TRUE(t.metrics.contains("seed"));
+}
+
+TEST(Coordinator, WrongTokenIsRefusedAndOthersGoOn) {
+  Served s(fresh_db("wrong_token"), 5);
+  const WorkerSummary bad = work(s.coordinator->port(), "not-the-right-token-at-all", "bad");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.reason.find("authentication failed"), std::string::npos) << bad.reason;
+  const WorkerSummary good = work(s.coordinator->port());
+  EXPECT_EQ(good.completed, 5);
+  s.wait();
+}
+
+TEST(Coordinator, HostileClientsAreDroppedAlone) {
+  CoordinatorOptions o;
+  o.auth_timeout_seconds = 0.3;
+  o.max_connections = 16;
+  Served s(fresh_db("hostile"), 6, o);
+  const int port = s.coordinator->port();
+  std::mt19937_64 rng(11);
+  {
+    RawClient garbage(port);  // random bytes
+    std::string bytes(4096, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    bytes[0] = 0;  // a plausible length, then junk
+    garbage.send_bytes(bytes);
+    EXPECT_TRUE(garbage.closed_by_peer());
+  }
+  {
+    RawClient huge(port);  // a length prefix of 4 GiB
+    huge.send_bytes(std::string("\xff\xff\xff\xff", 4));
+    EXPECT_TRUE(huge.closed_by_peer());
+  }
+  {
+    RawClient early(port);  // a request before authenticating
+    early.send({{"type", "request"}});
+    EXPECT_TRUE(early.closed_by_peer());
+  }
+  {
+    RawClient wrong(port);
+    wrong.authenticate("a-wrong-token-of-some-length");
+    EXPECT_EQ(wrong.receive()["type"], "error");
+    EXPECT_TRUE(wrong.closed_by_peer());
+  }
+  {
+    RawClient silent(port);  // half-open: connects, says nothing
+    EXPECT_TRUE(silent.closed_by_peer());
+  }
+  std::vector<std::unique_ptr<RawClient>> flood;  // more connections than allowed
+  for (int i = 0; i < 40; ++i) flood.push_back(std::make_unique<RawClient>(port));
+  const WorkerSummary good = work(port);
+  EXPECT_EQ(good.completed, 6);
+  s.wait();
+}
+
+TEST(Coordinator, LostLeasesAreQueuedAgainAndCompletedByOthers) {
+  CoordinatorOptions o;
+  o.lease_seconds = 0.5;
+  Served s(fresh_db("lost_leases"), 4, o);
+  const int port = s.coordinator->port();
+  RawClient silent(port);  // takes a lease and stops heartbeating (a hung machine)
+  silent.authenticate();
+  EXPECT_EQ(silent.receive()["type"], "welcome");
+  silent.send({{"type", "request"}});
+  const int silent_trial = silent.receive()["trial"];
+  int vanished_trial = -1;
+  {
+    RawClient vanished(port);  // takes a lease, then its connection drops (killed worker)
+    vanished.authenticate();
+    EXPECT_EQ(vanished.receive()["type"], "welcome");
+    vanished.send({{"type", "request"}});
+    vanished_trial = vanished.receive()["trial"];
+  }
+  const WorkerSummary good = work(port);
+  EXPECT_EQ(good.completed, 4);
+  s.wait();
+  EXPECT_TRUE(silent.closed_by_peer());  // the study is over: the coordinator has closed
+  const auto vanished = s.store.trial(vanished_trial);
+  const auto silent_t = s.store.trial(silent_trial);
+  ASSERT_TRUE(vanished && silent_t);
+  EXPECT_EQ(vanished->state, search::StoredState::kComplete);
+  EXPECT_EQ(silent_t->state, search::StoredState::kComplete);
+  EXPECT_EQ(vanished->attempts, 2);
+  EXPECT_EQ(silent_t->attempts, 2);
+  bool requeued = false;
+  for (const auto& e : s.store.events(1000)) requeued |= e.kind == "requeued";
+  EXPECT_TRUE(requeued);
+}
+
+TEST(Coordinator, ResumeQueuesRunningTrialsAgain) {
+  const fs::path db = fresh_db("resume");
+  int leased = -1;
+  {
+    std::optional<RawClient> c;  // outlives the coordinator: its lease is never given back
+    Served s(db, 3);
+    c.emplace(s.coordinator->port());
+    c->authenticate();
+    EXPECT_EQ(c->receive()["type"], "welcome");
+    c->send({{"type", "request"}});
+    leased = c->receive()["trial"];
+  }
+  EXPECT_EQ(search::StudyStore::open(db.string()).trial(leased)->state,
+            search::StoredState::kRunning);
+  Served again(db, 3, {}, /*existing=*/true);
+  EXPECT_EQ(again.study.trials().size(), 1u);
+  const WorkerSummary w = work(again.coordinator->port());
+  EXPECT_EQ(w.completed, 3);
+  again.wait();
+  EXPECT_EQ(again.store.trial(leased)->state, search::StoredState::kComplete);
+  EXPECT_EQ(again.store.counts().at(search::StoredState::kComplete), 3);
+}
+
+}  // namespace
+}  // namespace autoaug::net
