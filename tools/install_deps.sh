@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages autoaug builds and runs with. Safe to run again: apt-get skips
-# what is already installed. Uses sudo when not run as root.
+# what is already installed. Uses sudo when not run as root. With arguments, installs only the
+# packages named (e.g. `install_deps.sh clang-14` from tools/fuzz.sh).
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,9 @@ packages=(
   chromium
   dataset-fashion-mnist
 )
+if [ "$#" -gt 0 ]; then
+  packages=("$@")
+fi
 
 as_root=()
 if [ "$(id -u)" -ne 0 ]; then
