@@ -15,8 +15,9 @@ void add_train_commands(CLI::App& app, CLI::App& bench);
 void add_policy_search_commands(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_report_command(CLI::App& app);
-// `autoaug worker`, `serve` and `study show`.
-void add_net_commands(CLI::App& app);
+// `autoaug worker`, `serve` and `study show`, and `autoaug bench coordinator`.
+void add_net_commands(CLI::App& app, CLI::App& bench);
+void add_bench_coordinator_command(CLI::App& bench);
 
 // `autoaug bench augment`, added by add_augment_commands.
 void add_bench_augment_command(CLI::App& bench);

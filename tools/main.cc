@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   autoaug::tools::add_policy_search_commands(app);
   autoaug::tools::add_export_command(app);
   autoaug::tools::add_report_command(app);
-  autoaug::tools::add_net_commands(app);
+  autoaug::tools::add_net_commands(app, *bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

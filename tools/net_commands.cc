@@ -173,7 +173,8 @@ void run_study_show(const std::string& dir, bool as_json, int events) {
 
 }  // namespace
 
-void add_net_commands(CLI::App& app) {
+void add_net_commands(CLI::App& app, CLI::App& bench) {
+  add_bench_coordinator_command(bench);
   auto w = std::make_shared<WorkerArgs>();
   CLI::App* worker = app.add_subcommand(
       "worker", "Run trials leased by a coordinator (`autoaug serve`, or a search with --listen)");

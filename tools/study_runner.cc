@@ -218,7 +218,7 @@ net::CoordinatorSummary run_coordinated(search::Study& study, search::StudyStore
   o.max_attempts = args.max_attempts;
   o.seed = store.config().value("seed", std::uint64_t{0});
   net::Coordinator coordinator(study, store, objective, o);
-  coordinator.on_trial_finished(progress);
+  if (progress) coordinator.on_trial_finished(progress);
   if (!args.listen.empty()) {
     std::printf("coordinator listening on %s:%d\n", o.host.c_str(), coordinator.port());
     std::fflush(stdout);

@@ -61,8 +61,8 @@ class Coordinator::Impl {
     bool parked = false;  // a request waits for a trial
     Clock::time_point deadline;
     std::set<int> leases;
-    std::deque<std::string> out;
-    std::size_t out_bytes = 0;
+    std::string out;        // frames waiting for the write in flight
+    std::string in_flight;  // the frames being written
     bool writing = false;
   };
   using ConnectionPtr = std::shared_ptr<Connection>;
@@ -112,23 +112,30 @@ class Coordinator::Impl {
   void stop() { stop_requested_ = true; }
 
   CoordinatorSummary run() {
-    mutate([&] {
-      store_.log("coordinator", {{"event", "started"},
-                                 {"listen", o_.host + ":" + std::to_string(port_)},
-                                 {"target", o_.target_complete}});
+    mutate([detail = json{{"event", "started"},
+                          {"listen", o_.host + ":" + std::to_string(port_)},
+                          {"target", o_.target_complete}}](search::StudyStore& s) {
+      s.log("coordinator", detail);
     });
     check_finished();
     asio::co_spawn(io_, accept_loop(), asio::detached);
     arm_sweep();
     io_.run();
-    flush();
+    writer_.join();  // the batch in flight, if any, is committed
+    if (!next_.ops.empty() && store_failed_.empty()) {
+      const std::string error = apply(next_.ops);
+      if (!error.empty()) spdlog::critical("the study store failed: {}", error);
+    }
     CoordinatorSummary s;
     s.complete = complete_;
     s.failed = failed_;
     s.queued = static_cast<int>(queue_.size());
     s.running = static_cast<int>(running_.size());
     s.finished = finished_;
-    s.reason = finished_ ? finish_reason_ : "stopped";
+    s.commits = commits_;
+    s.reason = !store_failed_.empty() ? "the study store failed: " + store_failed_
+               : finished_            ? finish_reason_
+                                      : "stopped";
     return s;
   }
 
@@ -175,32 +182,77 @@ class Coordinator::Impl {
     }
   }
 
-  // Runs `f` (which changes the store) inside the current group-commit batch.
-  template <class F>
-  void mutate(F&& f) {
-    if (!store_.in_batch()) store_.begin_batch();
+  // Group commit. Store changes and the replies that depend on them collect in `next_`; a flush
+  // hands the batch to the writer thread, which applies it in one transaction (one fsync), and
+  // the replies go out once it is durable. While the writer commits, the next batch fills, so
+  // batches grow with the load. Only one batch is with the writer at a time, which keeps every
+  // connection's replies in order.
+  using StoreOp = std::function<void(search::StudyStore&)>;
+  struct Batch {
+    std::vector<StoreOp> ops;
+    std::vector<std::function<void()>> actions;
+  };
+
+  void mutate(StoreOp op) {
+    next_.ops.push_back(std::move(op));
     schedule_flush();
-    f();
   }
 
-  // Sends `message` to `c` once the current batch is committed; replies keep their order.
+  // Sends `message` to `c` once everything before it is committed; replies keep their order.
   void reply(const ConnectionPtr& c, json message) {
-    after_commit_.push_back([this, c, m = std::move(message)] { send(c, m); });
+    next_.actions.push_back([this, c, m = std::move(message)] { send(c, m); });
     schedule_flush();
   }
 
   void schedule_flush() {
-    if (flush_scheduled_) return;
+    if (flush_scheduled_ || committing_) return;
     flush_scheduled_ = true;
     asio::post(io_, [this] { flush(); });
   }
 
   void flush() {
     flush_scheduled_ = false;
-    if (store_.in_batch()) store_.commit_batch();
-    auto actions = std::move(after_commit_);
-    after_commit_.clear();
-    for (auto& action : actions) action();
+    if (committing_ || (next_.ops.empty() && next_.actions.empty())) return;
+    Batch batch = std::exchange(next_, Batch{});
+    if (batch.ops.empty()) {  // nothing to make durable, nothing ahead of it
+      run_actions(batch.actions);
+      return;
+    }
+    committing_ = true;
+    ++commits_;
+    asio::post(writer_, [this, batch = std::move(batch)]() mutable {
+      std::string error = apply(batch.ops);
+      asio::post(io_, [this, batch = std::move(batch), error = std::move(error)]() mutable {
+        committing_ = false;
+        if (!error.empty()) {
+          spdlog::critical("the study store failed, stopping: {}", error);
+          store_failed_ = error;
+          stop_requested_ = true;
+          return;
+        }
+        run_actions(batch.actions);
+        flush();
+      });
+    });
+  }
+
+  // Applies `ops` in one transaction. A rejected transition is a bug in this class: logged, and
+  // the rest of the batch goes on. Returns why the commit failed, or "".
+  std::string apply(const std::vector<StoreOp>& ops) {
+    try {
+      search::StoreBatch batch(store_);
+      for (const StoreOp& op : ops) {
+        try {
+          op(store_);
+        } catch (const std::invalid_argument& e) {
+          spdlog::error("study store refused a change: {}", e.what());
+        }
+      }
+      batch.commit();
+      return {};
+    } catch (const std::exception& e) {
+      return e.what();
+    }
   }
 
   bool can_create() const {
@@ -224,7 +276,7 @@ class Coordinator::Impl {
         params_.push_back(study_.space().to_params(t.params));
         attempts_.push_back(0);
         state_.push_back(search::StoredState::kQueued);
-        mutate([&] { store_.add_trial(n, params_[n]); });
+        mutate([n, p = params_[n]](search::StudyStore& s) { s.add_trial(n, p); });
       } catch (const search::SearchExhausted&) {
         exhausted_ = true;
         check_finished();
@@ -243,7 +295,9 @@ class Coordinator::Impl {
     state_[n] = search::StoredState::kRunning;
     running_[n] = {c->id, c->worker, Clock::now() + seconds(o_.lease_seconds)};
     c->leases.insert(n);
-    mutate([&] { store_.lease(n, c->worker, wall_seconds() + o_.lease_seconds); });
+    mutate([n, w = c->worker, d = wall_seconds() + o_.lease_seconds](search::StudyStore& s) {
+      s.lease(n, w, d);
+    });
     reply(c, {{"type", "lease"},
               {"trial", n},
               {"params", params_[n]},
@@ -262,15 +316,13 @@ class Coordinator::Impl {
     }
   }
 
-  // Takes trial `n` away from whichever connection holds its lease; tells that worker to stop.
-  void revoke(int n, const std::string& reason) {
+  // Takes trial `n` away from whichever connection holds its lease. The worker learns it from
+  // the `cancel` that answers its next heartbeat (every reply answers one message).
+  void revoke(int n) {
     auto it = running_.find(n);
     if (it == running_.end()) return;
     auto holder = connections_.find(it->second.connection);
-    if (holder != connections_.end()) {
-      holder->second->leases.erase(n);
-      reply(holder->second, {{"type", "cancel"}, {"trial", n}, {"reason", reason}});
-    }
+    if (holder != connections_.end()) holder->second->leases.erase(n);
     running_.erase(it);
   }
 
@@ -286,12 +338,12 @@ class Coordinator::Impl {
     }
     running_.erase(n);
     if (ok) {
-      mutate([&] { store_.complete(n, value, metrics); });
+      mutate([n, value, metrics](search::StudyStore& s) { s.complete(n, value, metrics); });
       study_.tell(n, value);
       state_[n] = search::StoredState::kComplete;
       ++complete_;
     } else {
-      mutate([&] { store_.fail(n, message); });
+      mutate([n, message](search::StudyStore& s) { s.fail(n, message); });
       study_.tell_failed(n, message);
       state_[n] = search::StoredState::kFailed;
       ++failed_;
@@ -303,7 +355,7 @@ class Coordinator::Impl {
       t.state = ok ? search::TrialState::kComplete : search::TrialState::kFailed;
       t.value = ok ? value : std::nan("");
       t.message = message;
-      after_commit_.push_back([this, t, metrics] {
+      next_.actions.push_back([this, t, metrics] {
         for (auto& cb : callbacks_) cb(study_, t, metrics);
       });
     }
@@ -320,7 +372,7 @@ class Coordinator::Impl {
       return;
     }
     state_[n] = search::StoredState::kQueued;
-    mutate([&] { store_.requeue(n, reason); });
+    mutate([n, reason](search::StudyStore& s) { s.requeue(n, reason); });
     queue_.push_front(n);
     spdlog::info("trial {} queued again: {}", n, reason);
     serve_parked();
@@ -339,11 +391,13 @@ class Coordinator::Impl {
     }
     finished_ = true;
     spdlog::info("study finished: {}", finish_reason_);
-    mutate([&] { store_.log("coordinator", {{"event", "finished"}, {"reason", finish_reason_}}); });
+    mutate([reason = finish_reason_](search::StudyStore& s) {
+      s.log("coordinator", {{"event", "finished"}, {"reason", reason}});
+    });
     for (auto& [n, lease] : std::map<int, Lease>(running_.begin(), running_.end())) {
-      revoke(n, "the study is finished");
+      revoke(n);
       state_[n] = search::StoredState::kQueued;
-      mutate([&] { store_.requeue(n, "the study finished first"); });
+      mutate([n](search::StudyStore& s) { s.requeue(n, "the study finished first"); });
     }
     serve_parked();
     // Workers still connected get `done` on their next request; give them a moment, then stop.
@@ -449,7 +503,7 @@ class Coordinator::Impl {
       for (const char* key : {"progress", "values", "message"}) {
         if (m.contains(key)) progress[key] = m[key];
       }
-      mutate([&] { store_.heartbeat(n, c->worker, progress); });
+      mutate([n, w = c->worker, progress](search::StudyStore& s) { s.heartbeat(n, w, progress); });
       reply(c, {{"type", "ack"}, {"trial", n}});
     } else if (type == "result" || type == "failure") {
       const int n = m["trial"];
@@ -461,7 +515,7 @@ class Coordinator::Impl {
       }
       auto it = running_.find(n);
       if (it != running_.end() && it->second.connection != c->id) {
-        revoke(n, "completed by another worker");
+        revoke(n);
       }
       c->leases.erase(n);
       if (type == "result") {
@@ -516,21 +570,37 @@ class Coordinator::Impl {
              {"study", store_.path()}});
   }
 
+  // Queues a frame for `c`. Frames queued while a batch's replies go out leave in one write.
   void send(const ConnectionPtr& c, const json& message) {
     if (c->closed) return;
-    std::string frame = encode_frame(message);
-    if (c->out_bytes + frame.size() > o_.max_pending_write) {
+    const std::string frame = encode_frame(message);
+    if (c->out.size() + c->in_flight.size() + frame.size() > o_.max_pending_write) {
       close(c, "does not read its replies");
       return;
     }
-    c->out_bytes += frame.size();
-    c->out.push_back(std::move(frame));
-    if (!c->writing) write_next(c);
+    c->out += frame;
+    if (c->writing) return;
+    if (holding_writes_) {
+      held_.push_back(c);
+    } else {
+      write_next(c);
+    }
+  }
+
+  void run_actions(std::vector<std::function<void()>>& actions) {
+    holding_writes_ = true;
+    for (auto& action : actions) action();
+    holding_writes_ = false;
+    for (const ConnectionPtr& c : held_) {
+      if (!c->closed && !c->writing && !c->out.empty()) write_next(c);
+    }
+    held_.clear();
   }
 
   void write_next(const ConnectionPtr& c) {
     c->writing = true;
-    asio::async_write(c->socket, asio::buffer(c->out.front()),
+    std::swap(c->in_flight, c->out);
+    asio::async_write(c->socket, asio::buffer(c->in_flight),
                       [this, c](boost::system::error_code ec, std::size_t) {
                         c->writing = false;
                         if (c->closed) return;
@@ -538,8 +608,7 @@ class Coordinator::Impl {
                           close(c, "connection lost: " + ec.message());
                           return;
                         }
-                        c->out_bytes -= c->out.front().size();
-                        c->out.pop_front();
+                        c->in_flight.clear();
                         if (!c->out.empty()) write_next(c);
                       });
   }
@@ -620,12 +689,11 @@ class Coordinator::Impl {
       if (stopping_) c->leases.clear();  // stay `running` in the store; resume re-queues them
       close(c, "");
     }
-    mutate([&] {
-      store_.log("coordinator", {{"event", stopping_ && !finished_ ? "stopped" : "exited"},
-                                 {"complete", complete_},
-                                 {"failed", failed_}});
+    mutate([detail = json{{"event", stopping_ && !finished_ ? "stopped" : "exited"},
+                          {"complete", complete_},
+                          {"failed", failed_}}](search::StudyStore& s) {
+      s.log("coordinator", detail);
     });
-    flush();
     io_.stop();
   }
 
@@ -658,8 +726,14 @@ class Coordinator::Impl {
   int refused_ = 0;
   Clock::time_point next_refusal_log_;
 
-  std::vector<std::function<void()>> after_commit_;
+  Batch next_;
+  bool holding_writes_ = false;
+  std::vector<ConnectionPtr> held_;
   bool flush_scheduled_ = false;
+  bool committing_ = false;
+  std::uint64_t commits_ = 0;
+  std::string store_failed_;
+  asio::thread_pool writer_{1};
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
 };

@@ -61,10 +61,11 @@ struct CoordinatorOptions {
 struct CoordinatorSummary {
   int complete = 0;
   int failed = 0;
-  int queued = 0;         // re-queued or never leased, when stopped early
-  int running = 0;        // leased when stopped; re-queued by the next resume
-  bool finished = false;  // the target was reached (or the space exhausted, or too many failed)
-  std::string reason;     // why it ended
+  int queued = 0;             // re-queued or never leased, when stopped early
+  int running = 0;            // leased when stopped; re-queued by the next resume
+  bool finished = false;      // the target was reached (or the space exhausted, or too many failed)
+  std::uint64_t commits = 0;  // store transactions (group commits) this run made
+  std::string reason;         // why it ended
 };
 
 class Coordinator {

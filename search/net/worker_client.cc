@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -35,7 +36,8 @@ struct Stopped {};
 
 class Session {
  public:
-  Session(asio::io_context& io, const WorkerOptions& o) : socket_(io), o_(o) {}
+  Session(asio::io_context& io, const WorkerOptions& o)
+      : socket_(io), o_(o), decoder_(o.max_frame) {}
 
   void connect() {
     tcp::resolver resolver(socket_.get_executor());
@@ -57,29 +59,27 @@ class Session {
     if (ec) throw ConnectionLost("send failed: " + ec.message());
   }
 
+  // The next message; reads as much as the socket has, so replies sent together cost one read.
   json receive() {
-    unsigned char header[4];
-    boost::system::error_code ec;
-    asio::read(socket_, asio::buffer(header), ec);
-    if (ec)
-      throw ConnectionLost(ec == asio::error::eof ? "the coordinator closed the connection"
-                                                  : "receive failed: " + ec.message());
-    std::string body;
-    try {
-      body.resize(decode_length(header, o_.max_frame));
-    } catch (const ProtocolError& e) {
-      throw ConnectionLost(std::string("bad frame from the coordinator: ") + e.what());
+    for (;;) {
+      std::optional<json> m;
+      try {
+        m = decoder_.next();
+      } catch (const ProtocolError& e) {
+        throw ConnectionLost(std::string("bad message from the coordinator: ") + e.what());
+      }
+      if (m) {
+        if ((*m)["type"] == "error") throw Refused((*m)["message"].get<std::string>());
+        return *m;
+      }
+      boost::system::error_code ec;
+      const std::size_t n = socket_.read_some(asio::buffer(buffer_), ec);
+      if (ec) {
+        throw ConnectionLost(ec == asio::error::eof ? "the coordinator closed the connection"
+                                                    : "receive failed: " + ec.message());
+      }
+      decoder_.feed(buffer_.data(), n);
     }
-    asio::read(socket_, asio::buffer(body), ec);
-    if (ec) throw ConnectionLost("receive failed: " + ec.message());
-    json m;
-    try {
-      m = parse_message(body);
-    } catch (const ProtocolError& e) {
-      throw ConnectionLost(std::string("bad message from the coordinator: ") + e.what());
-    }
-    if (m["type"] == "error") throw Refused(m["message"].get<std::string>());
-    return m;
   }
 
   json expect(const char* type) {
@@ -100,6 +100,8 @@ class Session {
  private:
   tcp::socket socket_;
   const WorkerOptions& o_;
+  FrameDecoder decoder_;
+  std::array<char, 16384> buffer_;
 };
 
 bool stop_requested(const WorkerOptions& o) { return o.stop != nullptr && o.stop->load(); }
@@ -123,6 +125,7 @@ class Worker {
       } catch (const Stopped&) {
         return end(130, "stopped");
       } catch (const ConnectionLost& e) {
+        if (stop_requested(o_)) return end(130, "stopped");
         if (authenticated_) {
           last_contact = Clock::now();
           backoff = 0.05;
