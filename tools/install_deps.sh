@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libopencv-dev libeigen3-dev libboost-dev libssl-dev libsqlite3-dev
+  libopencv-dev libeigen3-dev libboost-dev libssl-dev libsqlite3-dev sqlite3
   libcli11-dev nlohmann-json3-dev libspdlog-dev zlib1g-dev libyaml-cpp-dev
   libtorch-dev
   libgtest-dev libgmock-dev

@@ -5,7 +5,8 @@
 # search. Extra arguments after the directory go to `autoaug search` (e.g. --trials 40).
 #
 # The default budget fits about ten minutes on two cores: a small CNN proxy, 6 epochs on 3,000
-# Fashion-MNIST training images, scored on 1,000 held-out ones, 12 trials after the baseline.
+# Fashion-MNIST training images, scored on 1,000 held-out ones, 12 trials after the baseline, two
+# worker processes of one thread each.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(realpath -m "${1:-autoaug-out}")"
@@ -16,11 +17,11 @@ autoaug="${AUTOAUG_BUILD_DIR:-$root/build}/tools/autoaug"
 mkdir -p "$out"
 
 study="$out/study"
-if [ -f "$study/study.json" ]; then
+if [ -f "$study/study.db" ]; then
   "$autoaug" search --study "$study" --resume "$@"
 else
   "$autoaug" search --study "$study" --data fashion-mnist --model tinycnn --epochs 6 \
-    --train-size 3000 --val-size 1000 --batch-size 64 --threads 2 --trials 12 "$@"
+    --train-size 3000 --val-size 1000 --batch-size 64 --threads 1 --workers 2 --trials 12 "$@"
 fi
 
 "$autoaug" export --study "$study" --format json -o "$out/policy.json"

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <random>
 #include <set>
@@ -71,13 +72,14 @@ struct Served {
 };
 
 // Objective: x^2 + k, so every value is distinct enough to tell trials apart.
-WorkerSummary work(int port, const std::string& token = kToken, const std::string& name = "w") {
+WorkerSummary work(int port, const std::string& token = kToken, const std::string& name = "w",
+                   double give_up_after = 2) {
   WorkerOptions o;
   o.host = "127.0.0.1";
   o.port = port;
   o.token = token;
   o.name = name;
-  o.give_up_after_seconds = 2;
+  o.give_up_after_seconds = give_up_after;
   return run_worker(o, [](const json&) {
     return [](const Lease& lease, const std::atomic<bool>&) {
       const double x = lease.params["x"];
@@ -248,6 +250,34 @@ TEST(Coordinator, ResumeQueuesRunningTrialsAgain) {
   again.wait();
   EXPECT_EQ(again.store.trial(leased)->state, search::StoredState::kComplete);
   EXPECT_EQ(again.store.counts().at(search::StoredState::kComplete), 3);
+}
+
+// A worker outlives its coordinator: it reconnects with backoff to the restarted one (same
+// address) and the study finishes.
+TEST(Coordinator, WorkersRejoinARestartedCoordinator) {
+  const fs::path db = fresh_db("restart");
+  std::optional<Served> first;
+  first.emplace(db, 1000);
+  const int port = first->coordinator->port();
+  std::promise<WorkerSummary> result;
+  std::thread worker([&] { result.set_value(work(port, kToken, "survivor", 30)); });
+  // Let it complete a few trials, then stop the coordinator under it.
+  while (search::StudyStore::open(db.string(), true).counts().at(search::StoredState::kComplete) <
+         3) {
+    std::this_thread::yield();
+  }
+  first.reset();
+  const int before =
+      search::StudyStore::open(db.string(), true).counts().at(search::StoredState::kComplete);
+  CoordinatorOptions o;
+  o.port = port;
+  Served second(db, before + 5, o, /*existing=*/true);
+  worker.join();
+  const WorkerSummary w = result.get_future().get();
+  EXPECT_EQ(w.exit_code, 0) << w.reason;
+  second.wait();
+  EXPECT_TRUE(second.summary.finished);
+  EXPECT_EQ(second.store.counts().at(search::StoredState::kComplete), before + 5);
 }
 
 }  // namespace

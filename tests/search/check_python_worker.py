@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""The example Python worker against a live coordinator.
+
+    check_python_worker.py AUTOAUG
+
+Starts `autoaug optimize --study ... --workers 0 --listen 127.0.0.1:0` (remote workers only), then
+two Python workers: one runs the study's command objective, the other a Python function. The
+study must finish with every trial complete, and both workers must exit 0 on `done`.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "..", "..", "search", "net", "examples", "python_worker.py")
+
+
+def main():
+    autoaug = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        space = os.path.join(tmp, "space.json")
+        with open(space, "w") as f:
+            json.dump({"dimensions": [{"name": "x", "type": "real", "low": -3, "high": 3},
+                                      {"name": "n", "type": "integer", "low": 0, "high": 9}]}, f)
+        token = os.path.join(tmp, "token")
+        with open(token, "w") as f:
+            f.write("python-worker-test-token-0123456789\n")
+        os.chmod(token, 0o600)
+        with open(os.path.join(tmp, "objective.py"), "w") as f:
+            f.write("def square(params):\n    return params['x'] ** 2 + params['n']\n")
+        study = os.path.join(tmp, "study")
+        coordinator = subprocess.Popen(
+            [autoaug, "optimize", "--study", study, "--space", space, "--objective-cmd",
+             "python3 -c 'import json,sys; p=json.load(sys.stdin); print(p[\"x\"]**2 + p[\"n\"])'",
+             "--trials", "8", "--workers", "0", "--listen", "127.0.0.1:0", "--token-file", token,
+             "--json", "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = coordinator.stdout.readline()
+        if not first.startswith("coordinator listening on "):
+            coordinator.kill()
+            sys.exit(f"FAIL: unexpected first line {first!r}: {coordinator.stderr.read()}")
+        address = first.split()[-1]
+        env = dict(os.environ, PYTHONPATH=tmp)
+        workers = [
+            subprocess.Popen([sys.executable, WORKER, "--connect", address, "--token-file", token,
+                              "--name", "py-command"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+            subprocess.Popen([sys.executable, WORKER, "--connect", address, "--token-file", token,
+                              "--name", "py-function", "--python-objective", "objective:square"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+        ]
+        out, err = coordinator.communicate(timeout=120)
+        logs = [w.communicate(timeout=60)[0] for w in workers]
+        if coordinator.returncode != 0:
+            sys.exit(f"FAIL: coordinator exited {coordinator.returncode}: {err}")
+        for w, log in zip(workers, logs):
+            if w.returncode != 0:
+                sys.exit(f"FAIL: a Python worker exited {w.returncode}:\n{log}")
+        result = json.loads(out.strip().splitlines()[-1])
+        done = [t for t in result["trials"] if t["state"] == "complete"]
+        if len(done) != 8:
+            sys.exit(f"FAIL: {len(done)} complete trials, expected 8: {result}")
+        for t in done:
+            expected = t["params"]["x"] ** 2 + t["params"]["n"]
+            if abs(t["value"] - expected) > 1e-6 * max(1.0, abs(expected)):
+                sys.exit(f"FAIL: trial {t['number']} value {t['value']} != {expected}")
+        print(f"ok: 8 trials complete through two Python workers at {address}")
+
+
+if __name__ == "__main__":
+    main()
