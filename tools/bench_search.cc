@@ -40,6 +40,7 @@ struct BenchArgs {
   bool skip_regret = false;
   bool skip_latency = false;
   bool skip_experiment = false;
+  int experiment_seeds = 3;
   std::string plot;
 };
 
@@ -235,7 +236,8 @@ void latency(const BenchArgs& a, nlohmann::json& out) {
 }
 
 // The original exercise: GP and RF with EI, 5 initial points, 100 evaluations; RF + random in
-// rounds of 3 (1 from RF-EI, 2 random, told together), 90 evaluations; noisy peaks, seeds 0..2.
+// rounds of 3 (1 from RF-EI, 2 random, told together), 90 evaluations; noisy peaks, seeds 0..2
+// (0..N-1 with --experiment-seeds N).
 // Converged: the point with the best noisy observation within 0.2 of the true minimiser.
 void experiment(const BenchArgs& a, nlohmann::json& out) {
   const BenchmarkProblem problem = search::benchmark_problem("peaks");
@@ -243,7 +245,7 @@ void experiment(const BenchArgs& a, nlohmann::json& out) {
   if (!a.json) std::cout << "\noriginal experiment: noisy peaks, converged = within 0.2\n";
   for (const std::string strategy : {"gp", "rf", "rf-random"}) {
     int converged = 0;
-    for (int r = 0; r < 3; ++r) {
+    for (int r = 0; r < a.experiment_seeds; ++r) {
       search::ModelStrategyOptions o = search::model_strategy_options(strategy);
       o.n_initial = 5;
       const int evaluations = strategy == "rf-random" ? 90 : 100;
@@ -279,7 +281,9 @@ void experiment(const BenchArgs& a, nlohmann::json& out) {
             100 * within / evaluations);
       }
     }
-    if (!a.json) std::printf("  %s converged %d/3\n", strategy.c_str(), converged);
+    if (!a.json) {
+      std::printf("  %s converged %d/%d\n", strategy.c_str(), converged, a.experiment_seeds);
+    }
     std::fflush(stdout);
   }
 }
@@ -305,6 +309,7 @@ void plot(const BenchArgs& a) {
 void run_bench(const BenchArgs& a) {
   if (a.seeds < 1) throw std::invalid_argument("--seeds: must be >= 1");
   if (a.evaluations < 1) throw std::invalid_argument("--evaluations: must be >= 1");
+  if (a.experiment_seeds < 1) throw std::invalid_argument("--experiment-seeds: must be >= 1");
   for (const auto& p : a.problems) search::benchmark_problem(p, "--problems");
   for (const auto& s : a.strategies) search::make_strategy(s, 0, 3, "--strategies");
   nlohmann::json out = nlohmann::json::object();
@@ -329,6 +334,9 @@ void add_bench_search_command(CLI::App& bench) {
   cmd->add_flag("--no-regret", args->skip_regret, "Skip the regret runs");
   cmd->add_flag("--no-latency", args->skip_latency, "Skip the latency measurements");
   cmd->add_flag("--no-experiment", args->skip_experiment, "Skip the original noisy-peaks runs");
+  cmd->add_option("--experiment-seeds", args->experiment_seeds,
+                  "Seeds of the original noisy-peaks runs (0..N-1)")
+      ->capture_default_str();
   cmd->add_option("--plot", args->plot, "Directory for PNG plots of the 2-D problems");
   cmd->callback([args] { run_bench(*args); });
 }
