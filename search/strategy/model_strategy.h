@@ -52,9 +52,9 @@ struct ModelStrategyOptions {
 };
 
 // Bayesian optimisation: fit a surrogate on the completed trials (pending model proposals at the
-// liar value; pending random proposals and failed trials only block their point), maximise the acquisition, propose the best
-// candidate not in the history. Proposal n of a study draws from a generator seeded by
-// (seed, n), so the proposal depends on the seed and the history only.
+// liar value; pending random proposals and failed trials only block their point), maximise the
+// acquisition, propose the best candidate not in the history. Proposal n of a study draws from a
+// generator seeded by (seed, n), so the proposal depends on the seed and the history only.
 //
 // GP-hedge without memory: each of EI, PI and LCB proposes a point, and one is drawn with
 // probability softmax(-(standardised predicted mean at the point)), i.e. the gains of the
