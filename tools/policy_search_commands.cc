@@ -221,10 +221,19 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
 
   const auto started = std::chrono::steady_clock::now();
   const int done_before = done;
+  // On a terminal, one status line rewritten in place, with a line kept for each new best and
+  // each failure; otherwise one plain line per trial, for logs.
+  const bool tty = isatty(fileno(stdout)) != 0;
   auto progress = [&](const search::Study& s, const search::Trial& t, const json&) {
-    ++done;
+    int complete = 0, failed = 0, running = 0;
+    for (const search::Trial& u : s.trials()) {
+      complete += u.state == search::TrialState::kComplete;
+      failed += u.state == search::TrialState::kFailed;
+      running += u.state == search::TrialState::kPending;
+    }
     const auto best = s.best();
-    if (best && best->number == t.number) {
+    const bool improved = best && best->number == t.number;
+    if (improved) {
       augment::Policy policy = policy_space.decode(t.params);
       policy.provenance.study = fs::absolute(dir).string();
       policy.provenance.trial = t.number;
@@ -232,18 +241,31 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
       policy.provenance.created = now_utc();
       write_json_file(dir / "best_policy.json", augment::policy_to_json(policy));
     }
+    ++done;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const int this_run = done - done_before;
-    const double eta = this_run > 0 ? elapsed / this_run * std::max(0, total - done) : 0.0;
+    const double eta = this_run > 0 ? elapsed / this_run * std::max(0, total - complete) : 0.0;
+    char trial_line[512], status[256];
     if (t.state == search::TrialState::kComplete) {
-      std::printf(
-          "trial %d (%d/%d): %.4f  best %.4f (%+.2f pts over baseline)  %.0f s elapsed, ~%.0f s "
-          "left\n",
-          t.number, done, total, t.value, best ? best->value : 0.0,
-          best ? 100.0 * (best->value - baseline) : 0.0, elapsed, eta);
+      std::snprintf(trial_line, sizeof trial_line, "trial %d: %.4f%s", t.number, t.value,
+                    improved ? " (new best)" : "");
     } else {
-      std::printf("trial %d (%d/%d): failed: %s\n", t.number, done, total, t.message.c_str());
+      std::snprintf(trial_line, sizeof trial_line, "trial %d: failed: %s", t.number,
+                    t.message.c_str());
+    }
+    std::snprintf(status, sizeof status,
+                  "%d/%d complete, %d running, %d failed | best %.4f (%+.2f pts over baseline) | "
+                  "%.0f s elapsed, ~%.0f s left",
+                  complete, total, running, failed, best ? best->value : baseline,
+                  best ? 100.0 * (best->value - baseline) : 0.0, elapsed, eta);
+    if (tty) {
+      if (improved || t.state != search::TrialState::kComplete) {
+        std::printf("\r\033[K%s\n", trial_line);
+      }
+      std::printf("\r\033[K%s", status);
+    } else {
+      std::printf("%s | %s\n", trial_line, status);
     }
     std::fflush(stdout);
   };
@@ -252,6 +274,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
   coordinate.worker_threads = a.train.threads;
   const net::CoordinatorSummary summary =
       run_coordinated(*study, *store, config["objective"], total, coordinate, progress);
+  if (tty) std::printf("\n");
   print_summary(config, *study, dir);
   if (!summary.finished) {
     std::printf(

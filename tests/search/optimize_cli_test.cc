@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -161,6 +162,61 @@ TEST(OptimizeCliTest, ParallelBatchRunsEveryTrialOnce) {
 }
 
 // `bench search --plot` writes one PNG per 2-D problem and strategy (a small run).
+// A stored study: run through worker processes, resumed to a larger total (the JSON then lists
+// every trial of the study), served again by `serve` with a local worker, and shown.
+TEST(OptimizeCliTest, StudiesResumeServeAndShow) {
+  const std::string space = write_space("space_study.json", kSpace);
+  const std::string dir = temp_path("optimize_study");
+  std::filesystem::remove_all(dir);
+  Result r = autoaug("optimize --study " + dir + " --space " + space + " --objective-cmd " +
+                     objective() + " --trials 6 --workers 2 --seed 3 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto first = nlohmann::json::parse(r.out);
+  ASSERT_EQ(first.at("trials").size(), 6u);
+  EXPECT_EQ(autoaug("optimize --study " + dir + " --space " + space + " --objective-cmd " +
+                    objective() + " --trials 6")
+                .exit_code,
+            2);  // already a study: --resume or another directory
+
+  r = autoaug("optimize --study " + dir + " --resume --trials 9 --workers 2 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto resumed = nlohmann::json::parse(r.out);
+  ASSERT_EQ(resumed.at("trials").size(), 9u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(resumed["trials"][i], first["trials"][i]);
+
+  r = autoaug("serve --study " + dir + " --trials 11 --workers 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = autoaug("study show " + dir + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto shown = nlohmann::json::parse(r.out);
+  EXPECT_EQ(shown.at("status"), "finished");
+  EXPECT_EQ(shown.at("counts").at("complete"), 11);
+  EXPECT_EQ(shown.at("kind"), "optimize");
+}
+
+TEST(OptimizeCliTest, TruncatedOrForeignStudyIsAClearError) {
+  const std::string space = write_space("space_trunc.json", kSpace);
+  const std::string dir = temp_path("optimize_truncated");
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(autoaug("optimize --study " + dir + " --space " + space + " --objective-cmd " +
+                    objective() + " --trials 3 --quiet")
+                .exit_code,
+            0);
+  const std::string db = dir + "/study.db";
+  std::filesystem::resize_file(db, std::filesystem::file_size(db) / 2);
+  for (const std::string& args :
+       {"optimize --study " + dir + " --resume", "study show " + dir, "serve --study " + dir}) {
+    const Result r = autoaug(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find(db), std::string::npos) << args << ": " << r.err;
+  }
+  std::ofstream(temp_path("junk.db")) << "not a database at all, just some bytes";
+  std::filesystem::create_directories(temp_path("junk_study"));
+  std::filesystem::copy_file(temp_path("junk.db"), temp_path("junk_study") + "/study.db",
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_EQ(autoaug("study show " + temp_path("junk_study")).exit_code, 2);
+}
+
 TEST(BenchSearchCliTest, PlotWritesPngsForTheTwoDimensionalProblems) {
   const std::string dir = temp_path("plots");
   const Result r = autoaug("bench search --plot " + dir +
