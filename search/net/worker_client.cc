@@ -1,5 +1,7 @@
 #include "search/net/worker_client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -47,8 +49,19 @@ class Session {
     asio::connect(socket_, endpoints, ec);
     if (ec) throw ConnectionLost(ec.message());
     socket_.set_option(tcp::no_delay(true), ec);
-    // A coordinator that stops answering must not hang the worker: reads time out.
-    timeval tv{30, 0};
+    // A coordinator machine that vanishes without closing the connection is noticed within
+    // about a minute, even while a request waits for a trial (which may take long).
+    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    const int idle = 30, interval = 10, count = 3;
+    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  }
+
+  // Replies to the handshake and to heartbeats come at once; a coordinator that does not answer
+  // within `seconds` is treated as gone. 0: wait as long as it takes (a parked request).
+  void set_receive_timeout(int seconds) {
+    timeval tv{seconds, 0};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
 
@@ -158,6 +171,7 @@ class Worker {
     asio::io_context io;
     Session s(io, o_);
     s.connect();
+    s.set_receive_timeout(30);
     s.send({{"type", "hello"},
             {"protocol", kProtocolVersion},
             {"worker", o_.name},
@@ -180,9 +194,12 @@ class Worker {
         throw Stopped{};
       }
       s.send_raw(pending + encode_frame({{"type", "request"}}));
+      s.set_receive_timeout(30);
       if (!pending.empty()) s.expect("ack");
       pending.clear();
+      s.set_receive_timeout(0);  // the coordinator may hold the request until a trial is free
       const json reply = s.receive();
+      s.set_receive_timeout(30);
       if (reply["type"] == "done") {
         done_reason_ = reply["reason"];
         s.send({{"type", "bye"}});
