@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,10 @@ struct Result {
   std::string out, err;
 };
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+// Per process: CTest runs the cases of this file as parallel processes sharing TempDir.
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "/optimize_cli_" + std::to_string(::getpid()) + "_" + name;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -192,6 +196,7 @@ TEST(OptimizeCliTest, StudiesResumeServeAndShow) {
   EXPECT_EQ(shown.at("status"), "finished");
   EXPECT_EQ(shown.at("counts").at("complete"), 11);
   EXPECT_EQ(shown.at("kind"), "optimize");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(OptimizeCliTest, TruncatedOrForeignStudyIsAClearError) {
@@ -215,6 +220,8 @@ TEST(OptimizeCliTest, TruncatedOrForeignStudyIsAClearError) {
   std::filesystem::copy_file(temp_path("junk.db"), temp_path("junk_study") + "/study.db",
                              std::filesystem::copy_options::overwrite_existing);
   EXPECT_EQ(autoaug("study show " + temp_path("junk_study")).exit_code, 2);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(temp_path("junk_study"));
 }
 
 TEST(BenchSearchCliTest, PlotWritesPngsForTheTwoDimensionalProblems) {
