@@ -66,7 +66,7 @@ void run_worker_command(const WorkerArgs& a) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   const net::WorkerSummary s = net::run_worker(o, worker_objective_factory(a.threads));
-  if (!a.quiet || s.exit_code != 0) {
+  if (!a.quiet || (s.exit_code != 0 && s.exit_code != 130)) {
     std::fprintf(stderr, "autoaug worker %s: %d trials complete, %d failed; %s\n", o.name.c_str(),
                  s.completed, s.failed, s.reason.c_str());
   }
