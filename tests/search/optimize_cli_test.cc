@@ -199,6 +199,28 @@ TEST(OptimizeCliTest, StudiesResumeServeAndShow) {
   std::filesystem::remove_all(dir);
 }
 
+// Resume is replay: with one worker (so every ask sees the same history), a study stopped after
+// 4 trials and resumed to 8 proposes exactly what an uninterrupted study of 8 proposed.
+TEST(OptimizeCliTest, ResumedStudyProposesWhatAnUninterruptedOneDid) {
+  const std::string space = write_space("space_replay.json", kSpace);
+  const std::string whole = temp_path("replay_whole"), split = temp_path("replay_split");
+  const std::string common = " --space " + space + " --objective-cmd " + objective() +
+                             " --strategy rf-random --seed 5 --workers 1 --json --quiet";
+  Result r = autoaug("optimize --study " + whole + " --trials 8" + common);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto expected = nlohmann::json::parse(r.out);
+  ASSERT_EQ(autoaug("optimize --study " + split + " --trials 4" + common).exit_code, 0);
+  r = autoaug("optimize --study " + split + " --resume --trials 8 --workers 1 --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto resumed = nlohmann::json::parse(r.out);
+  ASSERT_EQ(resumed.at("trials").size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(resumed["trials"][i]["params"], expected["trials"][i]["params"]) << "trial " << i;
+  }
+  std::filesystem::remove_all(whole);
+  std::filesystem::remove_all(split);
+}
+
 TEST(OptimizeCliTest, TruncatedOrForeignStudyIsAClearError) {
   const std::string space = write_space("space_trunc.json", kSpace);
   const std::string dir = temp_path("optimize_truncated");
