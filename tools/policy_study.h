@@ -24,7 +24,7 @@ inline constexpr const char* kStudyDatabase = "study.db";
 inline constexpr const char* kPolicyStudyKind = "policy";
 inline constexpr const char* kOptimizeStudyKind = "optimize";
 
-// The policy space stored in study.json's "space" object.
+// The policy space stored in a policy study config's "space" object.
 augment::PolicySpaceOptions policy_space_options(const nlohmann::json& space);
 
 // The search engine's view of a policy space: categorical op, real probability, integer bin, in

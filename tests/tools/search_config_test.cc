@@ -270,17 +270,17 @@ TEST(SearchConfig, CommandLineOverridesTheFile) {
 TEST(SearchConfig, StoredConfigIsCheckedAndCompared) {
   const json loaded = load_search_config(write_config("training:\n  epochs: 2\n"));
   const json stored = json::parse(loaded.dump());  // as a study stores it
-  EXPECT_EQ(search_config_from_json(stored, "study.json: config"), loaded);
+  EXPECT_EQ(search_config_from_json(stored, "study.db: config"), loaded);
   EXPECT_EQ(search_config_from_json(json::object(), "x"), default_search_config());
 
   json typo = stored;
   typo["training"]["epoch"] = 3;
   try {
-    search_config_from_json(typo, "study.json: config");
+    search_config_from_json(typo, "study.db: config");
     FAIL() << "expected std::invalid_argument";
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()),
-              "study.json: config: unknown key 'training.epoch' (did you mean 'training.epochs'?)");
+              "study.db: config: unknown key 'training.epoch' (did you mean 'training.epochs'?)");
   }
   json wrong = stored;
   wrong["training"]["epochs"] = "2";
