@@ -223,8 +223,8 @@ const std::vector<Key>& keys() {
         .resumable();
 
     own("workers", "count", Kind::kInt, 1, "--workers", "SearchArgs::workers",
-        "local worker processes training trials in parallel")
-        .range(1, 1024)
+        "local worker processes training trials in parallel (0: remote ones only, --listen)")
+        .range(0, 1024)
         .resumable();
     own("workers", "lease_seconds", Kind::kReal, 60.0, "", "net::CoordinatorOptions::lease_seconds",
         "a trial whose worker sends no heartbeat for this long is handed out again")
