@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "search/net/auth.h"
 #include "search/net/worker_client.h"
@@ -42,17 +43,8 @@ struct WorkerArgs {
 };
 
 void run_worker_command(const WorkerArgs& a) {
-  const auto colon = a.connect.rfind(':');
-  if (colon == std::string::npos) {
-    throw std::invalid_argument("--connect: expected HOST:PORT, got '" + a.connect + "'");
-  }
   net::WorkerOptions o;
-  o.host = a.connect.substr(0, colon);
-  try {
-    o.port = std::stoi(a.connect.substr(colon + 1));
-  } catch (const std::exception&) {
-    throw std::invalid_argument("--connect: '" + a.connect.substr(colon + 1) + "' is not a port");
-  }
+  std::tie(o.host, o.port) = parse_host_port(a.connect, "--connect");
   o.token = net::load_token(a.token_file);
   char host[256] = "worker";
   gethostname(host, sizeof host - 1);

@@ -162,6 +162,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
     }
     // Trials, threads and workers may change on resume; the rest is the study's own.
     store->update_config({{"config", cfg}, {"trials", cfg["search"]["trials"]}});
+    apply_search_config(cfg, a.train);
   } else {
     if (fs::exists(db)) {
       throw std::invalid_argument(a.study +
@@ -172,13 +173,11 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
     json config = new_study_config(cfg);
     // Opens the data set (an unknown name or an empty folder is an error) before anything is
     // written; the baseline below trains on it.
-    TrainArgs train;
-    apply_search_config(cfg, train);
-    experiment.emplace(data::open_data_source(train.data), experiment_options(train));
+    apply_search_config(cfg, a.train);
+    experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
     fs::create_directories(dir);
     store.emplace(search::StudyStore::create(db.string(), config));
   }
-  apply_search_config(cfg, a.train);
   const json& workers = cfg["workers"];
   a.coordinate.workers = workers["count"];
   if (cmd.get_option("--lease-seconds")->count() == 0) {

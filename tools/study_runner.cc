@@ -34,28 +34,6 @@ extern "C" void on_coordinator_signal(int) {
   if (net::Coordinator* c = g_coordinator.load()) c->stop();
 }
 
-std::pair<std::string, int> parse_listen(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    throw std::invalid_argument("--listen: expected HOST:PORT, got '" + text + "'");
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int port = -1;
-  try {
-    size_t used = 0;
-    port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-  }
-  if (port < 0 || port > 65535) {
-    throw std::invalid_argument("--listen: '" + text.substr(colon + 1) + "' is not a port");
-  }
-  return {host, port};
-}
-
 std::string self_executable() {
   char buf[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -155,6 +133,28 @@ class LocalWorkers {
 
 }  // namespace
 
+std::pair<std::string, int> parse_host_port(const std::string& text, const std::string& option) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw std::invalid_argument(option + ": expected HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) {
+    throw std::invalid_argument(option + ": '" + text.substr(colon + 1) + "' is not a port");
+  }
+  return {host, port};
+}
+
 std::unique_ptr<search::Study> study_from_config(const nlohmann::json& config,
                                                  const std::string& origin) {
   try {
@@ -199,7 +199,7 @@ net::CoordinatorSummary run_coordinated(search::Study& study, search::StudyStore
                                         const net::Coordinator::TrialCallback& progress) {
   if (args.workers < 0) throw std::invalid_argument("--workers: must be >= 0");
   net::CoordinatorOptions o;
-  if (!args.listen.empty()) std::tie(o.host, o.port) = parse_listen(args.listen);
+  if (!args.listen.empty()) std::tie(o.host, o.port) = parse_host_port(args.listen, "--listen");
   if (!args.token_file.empty() || std::getenv("AUTOAUG_TOKEN") != nullptr) {
     o.token = net::load_token(args.token_file);
   } else if (args.listen.empty()) {

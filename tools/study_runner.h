@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "search/net/coordinator.h"
 
@@ -25,6 +26,9 @@ struct CoordinateArgs {
   int max_attempts = 3;
   int worker_threads = 0;  // training threads of each local worker (0: the study's)
 };
+
+// "HOST:PORT" (an IPv6 host in brackets); errors name `option`.
+std::pair<std::string, int> parse_host_port(const std::string& text, const std::string& option);
 
 // The study a stored config describes: its "search_space", "strategy", "interleave", "seed"
 // and "direction" ("minimize" or "maximize"). Errors name `origin` and the field.
