@@ -28,7 +28,8 @@ struct ExportArgs {
 };
 
 // The best trial's policy, or the union of the sub-policies of the best `top` trials (as
-// AutoAugment merges its top policies).
+// AutoAugment merges its top policies). Once the search is re-scored, "best" is by re-scored mean
+// (StudyFiles::ranked).
 aug::Policy study_policy(const std::string& dir, int top) {
   const StudyFiles study = open_study(dir);
   const std::vector<nlohmann::json> ranked = study.ranked();
@@ -39,10 +40,19 @@ aug::Policy study_policy(const std::string& dir, int top) {
     merged.subpolicies.insert(merged.subpolicies.end(), next.subpolicies.begin(),
                               next.subpolicies.end());
   }
+  const nlohmann::json& best = ranked.front();
+  const bool rescored = best.contains("rescored_mean");
   merged.provenance.study = dir;
-  merged.provenance.trial = ranked.front().at("number").get<long long>();
-  merged.provenance.score = ranked.front().at("value").get<double>();
-  merged.provenance.source = top > 1 ? "top " + std::to_string(top) + " trials" : "best trial";
+  merged.provenance.trial = best.at("number").get<long long>();
+  merged.provenance.score = rescored ? best.at("rescored_mean") : best.at("value");
+  merged.provenance.source = (top > 1 ? "top " + std::to_string(top) + " trials" : "best trial") +
+                             std::string(rescored ? ", by re-scored mean" : "");
+  if (study.rescore && study.rescore->complete && !study.rescore->beyond_noise) {
+    std::fprintf(stderr,
+                 "autoaug export: warning: %s: no re-scored policy beats no augmentation by more "
+                 "than the noise (see `autoaug study show %s`)\n",
+                 dir.c_str(), dir.c_str());
+  }
   return merged;
 }
 

@@ -35,6 +35,7 @@
 #include "search/study.h"
 #include "tools/commands.h"
 #include "tools/policy_study.h"
+#include "tools/rescore.h"
 #include "tools/search_config.h"
 #include "tools/study_runner.h"
 #include "tools/train_options.h"
@@ -57,6 +58,8 @@ struct SearchArgs {
   std::string ops;
   int bins = 10;
   std::uint64_t search_seed = 0;
+  int rescore_top = 3;
+  int rescore_seeds = 3;
   bool resume = false;
   CoordinateArgs coordinate;
 };
@@ -133,6 +136,90 @@ void print_summary(const json& config, const search::Study& study, const fs::pat
   }
 }
 
+// The no-augmentation baseline. Refuses a budget too small to rank policies: a baseline near
+// chance level means every policy would score about the same, which the search cannot tell apart.
+json run_baseline(const models::Experiment& experiment, const TrainArgs& train) {
+  std::printf("trial baseline (no augmentation)...\n");
+  std::fflush(stdout);
+  const models::ExperimentResult r = experiment.run(augment::no_augmentation(), train.seed);
+  if (!r.ok) throw std::runtime_error("the baseline run failed: " + r.error);
+  const std::size_t classes = experiment.source().train->classes().size();
+  const double chance = 1.0 / static_cast<double>(std::max<std::size_t>(classes, 1));
+  if (r.accuracy < chance + 0.05) {
+    char why[512];
+    std::snprintf(why, sizeof why,
+                  "the baseline (no augmentation) scored %.4f on proxy-val, chance level for %zu "
+                  "classes is %.4f: %d epochs on %zu images train nothing that could rank "
+                  "policies; raise --epochs or --train-size",
+                  r.accuracy, classes, chance, train.epochs, experiment.train_examples());
+    throw std::invalid_argument(why);
+  }
+  std::printf("baseline: proxy-val accuracy %.4f in %.1f s\n", r.accuracy, r.train.seconds);
+  return {{"accuracy", r.accuracy}, {"seconds", r.train.seconds}};
+}
+
+void write_best_policy(const fs::path& dir, augment::Policy policy, int trial, double score,
+                       const std::string& source) {
+  policy.provenance.study = fs::absolute(dir).string();
+  policy.provenance.trial = trial;
+  policy.provenance.score = score;
+  policy.provenance.source = source;
+  policy.provenance.created = now_utc();
+  write_json_file(dir / "best_policy.json", augment::policy_to_json(policy));
+}
+
+// The re-scoring's progress: one line per finished training.
+net::Coordinator::TrialCallback rescore_progress(const json& config) {
+  auto done = std::make_shared<int>(0);
+  return [config, done](const search::Study&, const search::Trial& t, const json&) {
+    const json& job = config.at("jobs").at(static_cast<std::size_t>(t.params.at(0)));
+    const json& candidate = config.at("candidates").at(job.at("candidate").get<std::size_t>());
+    char outcome[64];
+    std::snprintf(outcome, sizeof outcome, "%.4f", t.value);
+    std::printf(
+        "re-score %d/%d: %s, seed %s: %s\n", ++*done, config.at("trials").get<int>(),
+        candidate.at("label").get<std::string>().c_str(), job.at("seed").dump().c_str(),
+        t.state == search::TrialState::kComplete ? outcome : ("failed: " + t.message).c_str());
+    std::fflush(stdout);
+  };
+}
+
+// Noise-aware selection after the search (tools/rescore.h): the top trials and the baseline are
+// trained again with fresh seeds by the same workers, and best_policy.json becomes the candidate
+// with the best re-scored mean. A re-scoring already under way resumes with its own stored
+// candidates and seeds. Returns false when it was stopped before the end.
+bool run_rescore(const fs::path& dir, const json& cfg, const CoordinateArgs& coordinate) {
+  const int top = cfg["rescore"]["top"], seeds = cfg["rescore"]["seeds"];
+  const fs::path db = dir / kRescoreDir / kStudyDatabase;
+  if ((top == 0 || seeds == 0) && !fs::exists(db)) return true;
+  std::optional<search::StudyStore> store;
+  if (fs::exists(db)) {
+    store.emplace(search::StudyStore::open(db.string()));
+  } else {
+    const json config = rescore_config(open_study(dir), top, seeds);
+    fs::create_directories(db.parent_path());
+    store.emplace(search::StudyStore::create(db.string(), config));
+  }
+  const json config = store->config();
+  const int total = config.at("trials");
+  std::printf(
+      "\nRe-scoring the top %zu trials and the baseline with %zu fresh seeds: %d trainings\n",
+      config.at("candidates").size() - 1, config.at("seeds").size(), total);
+  std::fflush(stdout);
+  std::unique_ptr<search::Study> study = study_from_config(config, db.string());
+  const net::CoordinatorSummary summary = run_coordinated(
+      *study, *store, config.at("objective"), total, coordinate, rescore_progress(config));
+  store.reset();
+  const std::optional<RescoreSummary> r = read_rescore(dir);
+  std::printf("\n%s", rescore_text(*r).c_str());
+  if (r->complete && r->chosen > 0) {
+    const RescoredCandidate& c = r->candidates[r->chosen];
+    write_best_policy(dir, augment::parse_policy_json(c.policy.dump(), db.string()), c.trial,
+                      c.mean, "re-scored over " + std::to_string(r->seeds.size()) + " seeds");
+  }
+  return summary.finished;
+}
+
 void run_search(SearchArgs a, const CLI::App& cmd) {
   if (a.study.empty()) throw std::invalid_argument("--study: required");
   const fs::path dir(a.study);
@@ -175,6 +262,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
     // written; the baseline below trains on it.
     apply_search_config(cfg, a.train);
     experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
+    config["baseline"] = run_baseline(*experiment, a.train);
     fs::create_directories(dir);
     store.emplace(search::StudyStore::create(db.string(), config));
   }
@@ -198,17 +286,12 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
       "autoaug search: %s, %s width %.2f, %d epochs on %zu proxy-train images, %d workers\n",
       a.train.data.c_str(), a.train.model.c_str(), a.train.width, a.train.epochs,
       a.train.train_size == 0 ? std::size_t{4000} : a.train.train_size, a.coordinate.workers);
-  if (!config.contains("baseline")) {
-    std::printf("trial baseline (no augmentation)...\n");
-    std::fflush(stdout);
+  if (!config.contains("baseline")) {  // a study whose first run stopped during its baseline
     if (!experiment) {
       experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
     }
-    const models::ExperimentResult r = experiment->run(augment::no_augmentation(), a.train.seed);
-    if (!r.ok) throw std::runtime_error("the baseline run failed: " + r.error);
-    store->update_config({{"baseline", {{"accuracy", r.accuracy}, {"seconds", r.train.seconds}}}});
+    store->update_config({{"baseline", run_baseline(*experiment, a.train)}});
     config = store->config();
-    std::printf("baseline: proxy-val accuracy %.4f in %.1f s\n", r.accuracy, r.train.seconds);
   }
   const double baseline = config["baseline"]["accuracy"];
   const int total = config["trials"];
@@ -231,12 +314,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
     const auto best = s.best();
     const bool improved = best && best->number == t.number;
     if (improved) {
-      augment::Policy policy = policy_space.decode(t.params);
-      policy.provenance.study = fs::absolute(dir).string();
-      policy.provenance.trial = t.number;
-      policy.provenance.score = t.value;
-      policy.provenance.created = now_utc();
-      write_json_file(dir / "best_policy.json", augment::policy_to_json(policy));
+      write_best_policy(dir, policy_space.decode(t.params), t.number, t.value, "best trial");
     }
     ++done;
     const double elapsed =
@@ -273,11 +351,13 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
       run_coordinated(*study, *store, config["objective"], total, coordinate, progress);
   if (tty) std::printf("\n");
   print_summary(config, *study, dir);
-  if (!summary.finished) {
+  const bool finished = summary.finished && run_rescore(dir, cfg, coordinate);
+  if (!finished) {
     std::printf(
-        "Stopped with %d of %d trials complete. Resume with:\n  autoaug search --study %s "
+        "Stopped with %d of %d trials complete%s. Resume with:\n  autoaug search --study %s "
         "--resume\n",
-        summary.complete, total, a.study.c_str());
+        summary.complete, total, summary.finished ? " (re-scoring not finished)" : "",
+        a.study.c_str());
     std::fflush(stdout);
     std::exit(130);
   }
@@ -309,6 +389,12 @@ void add_policy_search_commands(CLI::App& app) {
   cmd->add_option("--ops", a->ops, "Comma-separated candidate ops (default: all but Identity)");
   cmd->add_option("--bins", a->bins, "Magnitude bins")->capture_default_str();
   cmd->add_option("--search-seed", a->search_seed, "Seed of the strategy")->capture_default_str();
+  cmd->add_option("--rescore-top", a->rescore_top,
+                  "Best trials re-scored with fresh seeds after the search, with the baseline "
+                  "(0: none)")
+      ->capture_default_str();
+  cmd->add_option("--rescore-seeds", a->rescore_seeds, "Fresh training seeds per re-scored policy")
+      ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue the study in --study");
   add_coordinate_options(*cmd, a->coordinate, 1);
   cmd->callback([a, cmd] { run_search(*a, *cmd); });

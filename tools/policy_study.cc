@@ -51,7 +51,7 @@ augment::Policy StudyFiles::policy_of(const json& trial) const {
   }
 }
 
-std::vector<json> StudyFiles::ranked() const {
+std::vector<json> StudyFiles::ranked_by_search() const {
   std::vector<json> done;
   for (const json& t : trials) {
     if (t.value("state", "") == "complete") done.push_back(t);
@@ -60,6 +60,33 @@ std::vector<json> StudyFiles::ranked() const {
     return a.at("value").get<double>() > b.at("value").get<double>();
   });
   return done;
+}
+
+std::vector<json> StudyFiles::ranked() const {
+  std::vector<json> by_search = ranked_by_search();
+  if (!rescore || !rescore->complete || rescore->chosen < 0) return by_search;
+  std::vector<const RescoredCandidate*> order;
+  for (std::size_t i = 1; i < rescore->candidates.size(); ++i) {
+    if (rescore->candidates[i].scored > 0) order.push_back(&rescore->candidates[i]);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->mean > b->mean; });
+  std::vector<json> out;
+  for (const RescoredCandidate* c : order) {
+    for (json& t : by_search) {
+      if (t.is_null() || t.at("number") != c->trial) continue;
+      t["rescored_mean"] = c->mean;
+      t["rescored_standard_error"] = c->standard_error;
+      t["rescored_gain"] = c->gain;
+      t["rescored_gain_standard_error"] = c->gain_error;
+      out.push_back(std::move(t));
+      t = nullptr;
+    }
+  }
+  for (json& t : by_search) {
+    if (!t.is_null()) out.push_back(std::move(t));
+  }
+  return out;
 }
 
 json trial_json(const search::StoredTrial& t) {
@@ -95,7 +122,7 @@ StudyFiles open_study(const std::filesystem::path& dir) {
   }();
   std::vector<json> trials;
   for (const search::StoredTrial& t : store.trials()) trials.push_back(trial_json(t));
-  return StudyFiles{dir, std::move(config), std::move(trials), std::move(space)};
+  return StudyFiles{dir, std::move(config), std::move(trials), std::move(space), read_rescore(dir)};
 }
 
 }  // namespace autoaug::tools

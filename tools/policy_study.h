@@ -6,12 +6,14 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "augment/policy.h"
 #include "augment/policy_space.h"
 #include "search/space.h"
+#include "tools/rescore.h"
 
 namespace autoaug::search {
 struct StoredTrial;
@@ -23,6 +25,8 @@ inline constexpr const char* kStudyDatabase = "study.db";
 // The "kind" in a stored config: a policy search (`autoaug search`) or any space (`optimize`).
 inline constexpr const char* kPolicyStudyKind = "policy";
 inline constexpr const char* kOptimizeStudyKind = "optimize";
+// The kind of the re-scoring study in DIR/rescore (tools/rescore.h).
+inline constexpr const char* kRescoreKind = "rescore";
 
 // The policy space stored in a policy study config's "space" object.
 augment::PolicySpaceOptions policy_space_options(const nlohmann::json& space);
@@ -41,10 +45,16 @@ struct StudyFiles {
   nlohmann::json config;               // the stored config
   std::vector<nlohmann::json> trials;  // trial_json of every trial, in number order
   augment::PolicySpace space;
+  std::optional<RescoreSummary> rescore;  // DIR/rescore, when the search has been re-scored
 
   // The policy of a stored trial's "params". Throws std::invalid_argument naming the trial.
   augment::Policy policy_of(const nlohmann::json& trial) const;
-  // Completed trials, best first.
+  // Completed trials, best first by their search score.
+  std::vector<nlohmann::json> ranked_by_search() const;
+  // Completed trials, best first: once the re-scoring is complete, its candidates first, by
+  // re-scored mean (each with "rescored_mean", "rescored_standard_error", "rescored_gain" and
+  // "rescored_gain_standard_error"), then the other trials by search score. Otherwise as
+  // ranked_by_search.
   std::vector<nlohmann::json> ranked() const;
 };
 

@@ -182,6 +182,32 @@ std::string grid_png(const augment::Policy& policy, const cv::Mat& image) {
   return "<img alt='augmented samples' src='data:image/png;base64," + base64(png) + "'/>";
 }
 
+// The re-scoring table: each candidate's mean over the fresh seeds and its gain over the baseline.
+std::string rescore_html(const RescoreSummary& r) {
+  std::ostringstream html;
+  html << "<h2>Re-scored with " << r.seeds.size() << " fresh seeds</h2><p>" << r.finished << " of "
+       << r.jobs << " trainings done. Each candidate and the baseline trained again "
+       << "with the same fresh seeds; the gain is the mean per-seed difference to the baseline, "
+       << "with its standard error.</p><table><tr><th>candidate</th><th>search score</th>"
+       << "<th>re-scored mean &plusmn; s.e.</th><th>gain (points) &plusmn; s.e.</th></tr>";
+  for (std::size_t i = 0; i < r.candidates.size(); ++i) {
+    const RescoredCandidate& c = r.candidates[i];
+    html << "<tr><td>" << escape(c.label) << (static_cast<int>(i) == r.chosen ? " (chosen)" : "")
+         << "</td><td>" << fmt("%.4f", c.search_value) << "</td><td>" << fmt("%.4f", c.mean)
+         << " &plusmn; " << fmt("%.4f", c.standard_error) << "</td><td>"
+         << (i > 0 && c.paired > 0
+                 ? fmt("%+.2f", 100 * c.gain) + " &plusmn; " + fmt("%.2f", 100 * c.gain_error)
+                 : std::string())
+         << "</td></tr>";
+  }
+  html << "</table><p>"
+       << (r.beyond_noise ? "The chosen policy beats no augmentation by more than twice the "
+                            "standard error of the gain."
+                          : "No candidate beats no augmentation by more than the noise.")
+       << "</p>";
+  return html.str();
+}
+
 void run_report(const std::string& dir, std::string output, int top) {
   const StudyFiles study = open_study(dir);
   if (output.empty()) output = (study.dir / "report.html").string();
@@ -201,6 +227,7 @@ void run_report(const std::string& dir, std::string output, int top) {
        << " images, scored on " << train.value("val_size", 0)
        << " proxy-val images. Baseline (no augmentation): " << fmt("%.4f", baseline) << ".</p>";
   html << "<h2>Convergence</h2>" << convergence_svg(study.trials, baseline);
+  if (study.rescore) html << rescore_html(*study.rescore);
   cv::Mat sample;
   try {
     const data::DataSource source = data::open_data_source(train.value("data", "fashion-mnist"));
@@ -213,8 +240,14 @@ void run_report(const std::string& dir, std::string output, int top) {
     const augment::Policy p = study.policy_of(ranked[i]);
     const double v = ranked[i]["value"];
     html << "<h2>#" << i + 1 << ": trial " << ranked[i].value("number", 0) << ", " << fmt("%.4f", v)
-         << " (" << fmt("%+.2f", 100 * (v - baseline)) << " points over the baseline)</h2>"
-         << policy_table(p);
+         << " (" << fmt("%+.2f", 100 * (v - baseline)) << " points over the baseline";
+    if (ranked[i].contains("rescored_mean")) {
+      html << "; re-scored " << fmt("%.4f", ranked[i]["rescored_mean"].get<double>()) << ", "
+           << fmt("%+.2f", 100 * ranked[i]["rescored_gain"].get<double>()) << " &plusmn; "
+           << fmt("%.2f", 100 * ranked[i]["rescored_gain_standard_error"].get<double>())
+           << " points";
+    }
+    html << ")</h2>" << policy_table(p);
     if (!sample.empty()) html << grid_png(p, sample);
     for (const auto& sub : p.subpolicies) {
       for (const auto& st : sub) op_counts[st.op] += st.prob;

@@ -94,7 +94,8 @@ struct Key {
   }
 };
 
-const std::vector<std::string> kSections = {"data", "training", "space", "search", "workers"};
+const std::vector<std::string> kSections = {"data",   "training", "space",
+                                            "search", "rescore",  "workers"};
 
 // The training defaults of `autoaug search` (add_policy_search_commands): TrainArgs' own, with
 // the proxy budget of the search.
@@ -220,6 +221,16 @@ const std::vector<Key>& keys() {
     own("search", "trials", Kind::kInt, 16, "--trials", "SearchArgs::trials",
         "trials in total, the baseline not counted (a resumed study runs up to this)")
         .range(1, 1000000)
+        .resumable();
+
+    own("rescore", "top", Kind::kInt, 3, "--rescore-top", "SearchArgs::rescore_top",
+        "after the trials, re-score this many of the best policies and the baseline with fresh "
+        "seeds and choose by the mean (0: keep the single best trial)")
+        .range(0, 100)
+        .resumable();
+    own("rescore", "seeds", Kind::kInt, 3, "--rescore-seeds", "SearchArgs::rescore_seeds",
+        "fresh training seeds per re-scored candidate (0: no re-scoring)")
+        .range(0, 100)
         .resumable();
 
     own("workers", "count", Kind::kInt, 1, "--workers", "SearchArgs::workers",

@@ -11,6 +11,7 @@
 #include "search/benchmark/problems.h"
 #include "search/objective/command_objective.h"
 #include "tools/policy_study.h"
+#include "tools/rescore.h"
 #include "tools/train_options.h"
 
 namespace autoaug::tools {
@@ -81,11 +82,13 @@ net::ObjectiveFactory worker_objective_factory(int threads) {
       if (kind == "command") return command_objective(spec);
       if (kind == "problem") return problem_objective(spec);
       if (kind == "policy") return policy_objective(spec, threads);
+      if (kind == "rescore") return rescore_objective(spec, threads);
     } catch (const json::exception& e) {
       throw std::invalid_argument(std::string("objective: ") + e.what());
     }
-    throw std::invalid_argument("objective.kind: '" + kind +
-                                "' is not one this worker runs (command, problem, policy)");
+    throw std::invalid_argument(
+        "objective.kind: '" + kind +
+        "' is not one this worker runs (command, problem, policy, rescore)");
   };
 }
 

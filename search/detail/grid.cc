@@ -9,7 +9,7 @@ std::vector<std::vector<double>> grid_levels(const Space& space, int levels) {
   for (size_t i = 0; i < space.size(); ++i) {
     const Dimension& d = space.dimension(i);
     const int64_t card = d.cardinality();
-    if (card > 0 && card <= levels) {
+    if (card > 0 && (card <= levels || d.type == DimensionType::kCategorical)) {
       for (int64_t v = 0; v < card; ++v) out[i].push_back(d.low + static_cast<double>(v));
       continue;
     }

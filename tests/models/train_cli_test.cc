@@ -123,6 +123,25 @@ TEST_F(TrainCli, EvaluatePrintsOneRowPerPolicy) {
   EXPECT_EQ(out["scored_on"], "proxy-val");
 }
 
+// Trainings side by side in child processes give the table of one after the other.
+TEST_F(TrainCli, EvaluateJobsGiveTheSameTableAsOneJob) {
+  const std::string args = "evaluate --data idx:" + dir_ +
+                           " --model tinycnn --epochs 1 --batch-size 50 --proxy --train-size 100"
+                           " --val-size 50 --seeds 3 --policies none,trivialaugment --json";
+  const CliRun one = autoaug(args + " --jobs 1");
+  const CliRun two = autoaug(args + " --jobs 2");
+  ASSERT_EQ(one.rc, 0) << one.out;
+  ASSERT_EQ(two.rc, 0) << two.out;
+  auto accuracies = [](const std::string& out) {
+    const nlohmann::json parsed = nlohmann::json::parse(out);
+    std::vector<nlohmann::json> a;
+    for (const auto& r : parsed["results"]) a.push_back(r["accuracies"]);
+    return a;
+  };
+  ASSERT_EQ(accuracies(one.out).size(), 2u);
+  EXPECT_EQ(accuracies(two.out), accuracies(one.out));
+}
+
 TEST_F(TrainCli, BadInputExitsWithTwoAndOneLine) {
   const std::string err = dir_ + "/err.txt";
   for (const std::string& args :

@@ -80,6 +80,16 @@ TEST_P(StrategyContract, FiniteSpaceIsExhaustedWithoutRepeats) {
   EXPECT_EQ(keys.size(), 6u);
 }
 
+// More choices than the grid's levels per dimension: every choice is still proposed once.
+TEST_P(StrategyContract, ManyChoicesAreAllProposed) {
+  std::vector<std::string> choices;
+  for (int i = 0; i < 12; ++i) choices.push_back(std::to_string(i));
+  const Space jobs({Dimension::categorical("job", choices)});
+  Study study(jobs, make(5));
+  EXPECT_EQ(study.optimize([](const Trial& t) { return TrialResult::complete(t.params[0]); }, 30),
+            12);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStrategies, StrategyContract, ::testing::ValuesIn(strategy_names()),
                          [](const auto& info) {
                            std::string s = info.param;

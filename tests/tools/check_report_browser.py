@@ -34,7 +34,7 @@ def make_study(autoaug, study_dir):
     """A study the report can read: a real `autoaug search` on a budget of seconds (a tiny CNN,
     one epoch, a few hundred Fashion-MNIST images, three trials)."""
     run([autoaug, "search", "--study", study_dir, "--trials", "3", "--data", "fashion-mnist",
-         "--model", "tinycnn", "--epochs", "1", "--train-size", "300", "--val-size", "200",
+         "--model", "tinycnn", "--epochs", "3", "--train-size", "300", "--val-size", "200",
          "--batch-size", "50", "--threads", "1", "--subpolicies", "2"])
 
 

@@ -1,5 +1,5 @@
 // autoaug search, export and report through the real binary (AUTOAUG_BIN), on a budget of
-// seconds: a tiny CNN, one epoch, a few hundred Fashion-MNIST images.
+// seconds: a tiny CNN, three epochs, a few hundred Fashion-MNIST images.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -70,7 +70,7 @@ bool wait_for_complete(const fs::path& dir, int n, pid_t pid) {
 }
 
 const char* kBudget =
-    " --data fashion-mnist --model tinycnn --epochs 1 --train-size 300 --val-size 200"
+    " --data fashion-mnist --model tinycnn --epochs 3 --train-size 300 --val-size 200"
     " --batch-size 50 --threads 1 --subpolicies 2";
 
 TEST(PolicySearch, SearchesResumesExportsAndReports) {
@@ -97,7 +97,7 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
   // The same study asked with another budget is refused, naming the difference.
   r = run_autoaug("search --study " + dir.string() + " --resume --epochs 2");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.output.find("training.epochs: 1 in the study, 2 requested"), std::string::npos)
+  EXPECT_NE(r.output.find("training.epochs: 3 in the study, 2 requested"), std::string::npos)
       << r.output;
 
   const augment::Policy best = augment::read_policy_file((dir / "best_policy.json").string());
@@ -159,6 +159,73 @@ TEST(PolicySearch, InterruptedSearchesResumeWithNothingLost) {
   const Result r = run_autoaug("search --study " + (dir / "s").string() + " --resume");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(complete_trials(dir / "s"), 8);
+}
+
+// SIGKILL while the top trials are re-scored: --resume finishes the re-scoring with the trainings
+// done before the kill unchanged, and export and best_policy.json take the candidate with the
+// best re-scored mean, not the best single-seed score.
+TEST(PolicySearch, RescoringResumesAfterAKillAndExportTakesItsChoice) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "rescored_study";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::vector<std::string> args = {
+      "search", (dir / "s").string(), "--trials", "3",         "--rescore-top",
+      "2",      "--rescore-seeds",    "3",        "--workers", "2"};
+  args.insert(args.begin() + 1, "--study");
+  std::istringstream budget(kBudget);
+  for (std::string word; budget >> word;) args.push_back(word);
+  const pid_t pid = spawn_autoaug(args, dir / "log");
+  ASSERT_TRUE(wait_for_complete(dir / "s" / "rescore", 1, pid));
+  kill(pid, SIGKILL);
+  ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
+  const std::vector<search::StoredTrial> before = stored_trials(dir / "s" / "rescore");
+  ASSERT_LT(complete_trials(dir / "s" / "rescore"), 9);
+
+  const Result r = run_autoaug("search --study " + (dir / "s").string() + " --resume");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("Re-scored with 3 fresh seeds (9 of 9 trainings done)"),
+            std::string::npos)
+      << r.output;
+  const std::vector<search::StoredTrial> after = stored_trials(dir / "s" / "rescore");
+  ASSERT_EQ(after.size(), 9u);
+  for (const auto& t : before) {
+    if (t.state != search::StoredState::kComplete) continue;
+    EXPECT_EQ(after[t.number].value, t.value);
+    EXPECT_EQ(after[t.number].params, t.params);
+  }
+  // The choice by hand: the non-baseline candidate with the best mean over its three seeds.
+  const nlohmann::json config =
+      search::StudyStore::open((dir / "s" / "rescore" / "study.db").string(), true).config();
+  std::vector<double> sums(config["candidates"].size(), 0.0);
+  for (const auto& t : after) {
+    ASSERT_EQ(t.state, search::StoredState::kComplete);
+    const auto& job = config["jobs"][std::stoul(t.params["job"].get<std::string>())];
+    sums[job["candidate"].get<std::size_t>()] += t.value;
+  }
+  std::size_t chosen = 1;
+  for (std::size_t c = 2; c < sums.size(); ++c) chosen = sums[c] > sums[chosen] ? c : chosen;
+  const int trial = config["candidates"][chosen]["trial"];
+  const fs::path exported = dir / "exported.json";
+  ASSERT_EQ(run_autoaug("export --study " + (dir / "s").string() + " -o " + exported.string()).code,
+            0);
+  for (const fs::path& file : {exported, dir / "s" / "best_policy.json"}) {
+    const augment::Policy p = augment::read_policy_file(file.string());
+    EXPECT_EQ(p.provenance.trial, trial) << file;
+    ASSERT_TRUE(p.provenance.score.has_value());
+    EXPECT_NEAR(*p.provenance.score, sums[chosen] / 3, 1e-9) << file;
+  }
+}
+
+// A budget that trains nothing (the baseline near chance) is refused before anything is written.
+TEST(PolicySearch, BaselineNearChanceIsRefused) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "chance_study";
+  fs::remove_all(dir);
+  const Result r = run_autoaug("search --study " + dir.string() +
+                               " --model tinycnn --epochs 1 --train-size 100 --val-size 200"
+                               " --batch-size 100 --threads 1 --lr 1e-6");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("chance level for 10 classes"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "study.db"));
 }
 
 TEST(PolicySearch, BadConfigsAreInputErrors) {

@@ -73,6 +73,8 @@ TEST(SearchConfig, DefaultsAreTheSearchCommandsDefaults) {
   EXPECT_EQ(d["space"]["ops"], json::array());
   EXPECT_EQ(d["search"]["strategy"], "rf-random");
   EXPECT_EQ(d["search"]["trials"], 16);
+  EXPECT_EQ(d["rescore"]["top"], 3);
+  EXPECT_EQ(d["rescore"]["seeds"], 3);
   EXPECT_EQ(d["workers"]["count"], 1);
   EXPECT_EQ(d["workers"]["lease_seconds"], 60.0);
   EXPECT_EQ(d["workers"]["heartbeat_seconds"], 5.0);
