@@ -50,8 +50,15 @@ void Study::finish(int number, TrialState state, double value, const std::string
     t.message = message;
     done = t;
   }
-  std::lock_guard lock(callback_mutex_);
-  for (const Callback& cb : callbacks_) {
+  std::vector<Callback> callbacks;
+  {
+    std::lock_guard lock(callback_mutex_);
+    callbacks = callbacks_;
+  }
+  // One finished trial's callbacks at a time; a callback may tell or add callbacks itself (the
+  // lock is recursive and the list was copied).
+  std::lock_guard run(run_mutex_);
+  for (const Callback& cb : callbacks) {
     if (cb(*this, done) == CallbackAction::kStop) stop_ = true;
   }
 }
@@ -112,7 +119,6 @@ void Study::add_callback(Callback callback) {
 int Study::optimize(const Objective& objective, int n_trials, int n_jobs) {
   if (n_trials < 0) throw std::invalid_argument("optimize.n_trials: must be >= 0");
   if (n_jobs < 1) throw std::invalid_argument("optimize.n_jobs: must be >= 1");
-  stop_ = false;
   std::atomic<int> started{0}, finished{0};
   std::atomic<bool> halt{false};
   std::mutex error_mutex;

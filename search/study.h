@@ -64,7 +64,10 @@ class Study {
   Direction direction() const { return options_.direction; }
 
   // Called after every tell and tell_failed, with the finished trial. kStop (or `stop()`) ends
-  // `optimize` once the trials in flight finish.
+  // `optimize` once the trials in flight finish. Callbacks run outside the study's lock, one
+  // finished trial at a time; one may call tell, tell_failed or add_callback (a callback added
+  // from a callback runs from the next finished trial on). A stop is never undone: `optimize` on
+  // a stopped study returns at once.
   void add_callback(Callback callback);
   void stop() { stop_ = true; }
   bool stopped() const { return stop_; }
@@ -82,7 +85,8 @@ class Study {
   const std::unique_ptr<Strategy> strategy_;
   const StudyOptions options_;
   mutable std::mutex mutex_;
-  std::mutex callback_mutex_;
+  std::mutex callback_mutex_;       // guards callbacks_
+  std::recursive_mutex run_mutex_;  // held while callbacks run
   std::vector<Trial> trials_;
   std::vector<Callback> callbacks_;
   std::atomic<bool> stop_{false};

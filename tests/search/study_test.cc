@@ -55,6 +55,37 @@ TEST(StudyTest, CallbackCanStopTheLoop) {
   EXPECT_EQ(seen, 5);
 }
 
+// A callback that tells another trial and adds a callback: before, both deadlocked on the
+// callback lock held while callbacks ran.
+TEST(StudyTest, CallbacksMayTellAndAddCallbacks) {
+  Study study(line(), std::make_unique<RandomStrategy>(4));
+  const Trial first = study.ask();
+  const Trial second = study.ask();
+  int added_calls = 0;
+  study.add_callback([&](const Study&, const Trial& t) {
+    if (t.number == first.number) {
+      study.add_callback([&](const Study&, const Trial&) {
+        ++added_calls;
+        return CallbackAction::kContinue;
+      });
+      study.tell(second.number, 2.0);
+    }
+    return CallbackAction::kContinue;
+  });
+  study.tell(first.number, 1.0);
+  EXPECT_EQ(study.trials()[1].state, TrialState::kComplete);
+  EXPECT_EQ(added_calls, 1);  // ran for the second trial, told from inside the first's callback
+}
+
+// stop() before optimize is not lost: optimize used to clear it and run every trial.
+TEST(StudyTest, StopBeforeOptimizeIsKept) {
+  Study study(line(), std::make_unique<RandomStrategy>(5));
+  study.stop();
+  EXPECT_EQ(study.optimize([](const Trial& t) { return TrialResult::complete(t.params[0]); }, 10),
+            0);
+  EXPECT_TRUE(study.trials().empty());
+}
+
 TEST(StudyTest, ObjectiveFailuresAreRecordedAndTheSearchGoesOn) {
   Study study(line(), std::make_unique<RandomStrategy>(3));
   study.optimize(
