@@ -1,4 +1,5 @@
 // `autoaug worker`, `autoaug serve` and `autoaug study show`: the distributed side of a study.
+// `study show` also prints the re-scoring of a policy search (tools/rescore.h) when it has one.
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -21,6 +22,7 @@
 #include "search/store/study_store.h"
 #include "tools/commands.h"
 #include "tools/policy_study.h"
+#include "tools/rescore.h"
 #include "tools/study_runner.h"
 #include "tools/worker_objectives.h"
 
@@ -39,6 +41,7 @@ struct WorkerArgs {
   std::string name;
   int threads = 0;
   double give_up_after = 60;
+  bool allow_command = false;
   bool quiet = false;
 };
 
@@ -57,7 +60,8 @@ void run_worker_command(const WorkerArgs& a) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  const net::WorkerSummary s = net::run_worker(o, worker_objective_factory(a.threads));
+  const net::WorkerSummary s =
+      net::run_worker(o, worker_objective_factory(a.threads, a.allow_command));
   if (!a.quiet || (s.exit_code != 0 && s.exit_code != 130)) {
     std::fprintf(stderr, "autoaug worker %s: %d trials complete, %d failed; %s\n", o.name.c_str(),
                  s.completed, s.failed, s.reason.c_str());
@@ -121,6 +125,7 @@ void run_study_show(const std::string& dir, bool as_json, int events) {
     if (!best || (maximize ? t.value > best->value : t.value < best->value)) best = &t;
   }
   const auto counts = store.counts();
+  const std::optional<RescoreSummary> rescore = read_rescore(dir);
   const int target = config.value("trials", 0);
   const int complete = counts.at(search::StoredState::kComplete);
   const std::string status = complete >= target ? "finished" : "unfinished";
@@ -135,6 +140,7 @@ void run_study_show(const std::string& dir, bool as_json, int events) {
                 {"events", json::array()}};
     for (const auto& [state, n] : counts) out["counts"][search::stored_state_name(state)] = n;
     if (best) out["best"] = trial_json(*best);
+    if (rescore) out["rescore"] = rescore_json(*rescore);
     for (const auto& e : store.events(events)) {
       out["events"].push_back({{"id", e.id},
                                {"time", e.time},
@@ -161,6 +167,7 @@ void run_study_show(const std::string& dir, bool as_json, int events) {
                 e.trial < 0 ? "" : ("#" + std::to_string(e.trial)).c_str(),
                 e.detail.dump().c_str());
   }
+  if (rescore) std::printf("%s", rescore_text(*rescore).c_str());
 }
 
 }  // namespace
@@ -180,6 +187,8 @@ void add_net_commands(CLI::App& app, CLI::App& bench) {
       ->add_option("--give-up-after", w->give_up_after,
                    "Seconds without a coordinator before the worker exits")
       ->capture_default_str();
+  worker->add_flag("--allow-command", w->allow_command,
+                   "Run `command` objectives (the coordinator's shell command) on this machine");
   worker->add_flag("--quiet", w->quiet, "Only warnings and errors on stderr");
   worker->callback([w] { run_worker_command(*w); });
 

@@ -203,7 +203,9 @@ std::string rescore_text(const RescoreSummary& s) {
     std::snprintf(line, sizeof line, "  %-10s %8.4f %9.4f +- %.4f %18s%s\n", c.label.c_str(),
                   c.search_value, c.mean, c.standard_error, gain,
                   static_cast<int>(i) == s.chosen ? "  <- chosen" : "");
-    out += line;
+    std::string text = line;
+    text.erase(text.find_last_not_of(" \n") + 1);
+    out += text + "\n";
   }
   if (s.chosen < 0) return out + "No candidate was scored.\n";
   const RescoredCandidate& c = s.candidates[s.chosen];

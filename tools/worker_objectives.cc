@@ -75,9 +75,15 @@ net::WorkerObjective policy_objective(const json& spec, int threads) {
 
 }  // namespace
 
-net::ObjectiveFactory worker_objective_factory(int threads) {
-  return [threads](const json& spec) -> net::WorkerObjective {
+net::ObjectiveFactory worker_objective_factory(int threads, bool allow_command) {
+  return [threads, allow_command](const json& spec) -> net::WorkerObjective {
     const std::string kind = spec.value("kind", "");
+    if (kind == "command" && !allow_command) {
+      const json command = spec.value("command", json());
+      throw std::invalid_argument("the coordinator asks this worker to run the shell command " +
+                                  (command.is_string() ? command.dump() : std::string("(none)")) +
+                                  "; command objectives run only with --allow-command");
+    }
     try {
       if (kind == "command") return command_objective(spec);
       if (kind == "problem") return problem_objective(spec);

@@ -15,7 +15,9 @@
 
 namespace autoaug::tools {
 
-// `threads` > 0 overrides the policy objective's training threads.
-net::ObjectiveFactory worker_objective_factory(int threads);
+// `threads` > 0 overrides the policy objective's training threads. A `command` objective (a shell
+// command chosen by the coordinator) is built only when `allow_command` is true; otherwise the
+// factory throws std::invalid_argument naming --allow-command, before anything runs.
+net::ObjectiveFactory worker_objective_factory(int threads, bool allow_command);
 
 }  // namespace autoaug::tools

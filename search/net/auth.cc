@@ -19,7 +19,10 @@
 namespace autoaug::net {
 namespace {
 
-constexpr std::string_view kAuthContext = "autoaug-auth/v1:";
+constexpr std::string_view kProofLabel = "autoaug-coordinator/v2:";
+constexpr std::string_view kAuthLabel = "autoaug-auth/v2:";
+constexpr std::string_view kSessionLabel = "autoaug-session/v2:";
+constexpr std::string_view kMacPrefix = ",\"mac\":\"";
 constexpr std::string_view kWhitespace = " \t\r\n\v\f";
 
 std::string to_hex(const unsigned char* bytes, std::size_t n) {
@@ -47,6 +50,43 @@ std::string random_hex32() {
   }
   return to_hex(bytes.data(), bytes.size());
 }
+
+using Digest = std::array<unsigned char, 32>;
+
+Digest hmac_sha256(std::string_view key, std::string_view message) {
+  Digest mac{};
+  unsigned int length = 0;
+  // To OpenSSL a null key means "keep the previous key"; an empty key needs a real pointer.
+  static constexpr unsigned char kEmpty = 0;
+  const void* key_data = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
+  if (HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
+           &length) == nullptr ||
+      length != mac.size()) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return mac;
+}
+
+// HMAC-SHA256(token, label + first + ":" + second).
+Digest labelled_hmac(std::string_view token, std::string_view label, std::string_view first,
+                     std::string_view second) {
+  std::string message(label);
+  message += first;
+  message += ':';
+  message += second;
+  return hmac_sha256(token, message);
+}
+
+std::string to_hex(const Digest& digest) { return to_hex(digest.data(), digest.size()); }
+
+// Whether `given` is `expected` (64 lowercase hex digits), in time independent of the contents.
+bool equal_hex(const std::string& expected, std::string_view given) {
+  return is_lower_hex(given, 64) &&
+         CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+const char* side_name(Side side) { return side == Side::kCoordinator ? "coordinator" : "worker"; }
 
 std::string strip_trailing_whitespace(std::string s) {
   const auto end = s.find_last_not_of(kWhitespace);
@@ -83,26 +123,77 @@ std::string random_nonce_hex() { return random_hex32(); }
 
 std::string random_token_hex() { return random_hex32(); }
 
-std::string auth_hmac_hex(std::string_view token, std::string_view nonce_hex) {
-  std::string message(kAuthContext);
-  message += nonce_hex;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int length = 0;
-  // To OpenSSL a null key means "keep the previous key"; an empty token needs a real pointer.
-  static constexpr unsigned char kEmpty = 0;
-  const void* key = token.empty() ? static_cast<const void*>(&kEmpty) : token.data();
-  if (HMAC(EVP_sha256(), key, static_cast<int>(token.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
-           &length) == nullptr) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
-  return to_hex(mac.data(), length);
+std::string coordinator_proof_hex(std::string_view token, std::string_view worker_nonce_hex,
+                                  std::string_view coordinator_nonce_hex) {
+  return to_hex(labelled_hmac(token, kProofLabel, worker_nonce_hex, coordinator_nonce_hex));
 }
 
-bool auth_verify(std::string_view token, std::string_view nonce_hex, std::string_view hmac_hex) {
-  if (!is_lower_hex(nonce_hex, 64) || !is_lower_hex(hmac_hex, 64)) return false;
-  const std::string expected = auth_hmac_hex(token, nonce_hex);
-  return CRYPTO_memcmp(expected.data(), hmac_hex.data(), expected.size()) == 0;
+bool coordinator_proof_verify(std::string_view token, std::string_view worker_nonce_hex,
+                              std::string_view coordinator_nonce_hex, std::string_view proof_hex) {
+  if (!is_lower_hex(worker_nonce_hex, 64) || !is_lower_hex(coordinator_nonce_hex, 64)) {
+    return false;
+  }
+  return equal_hex(coordinator_proof_hex(token, worker_nonce_hex, coordinator_nonce_hex),
+                   proof_hex);
+}
+
+std::string auth_hmac_hex(std::string_view token, std::string_view coordinator_nonce_hex,
+                          std::string_view worker_nonce_hex) {
+  return to_hex(labelled_hmac(token, kAuthLabel, coordinator_nonce_hex, worker_nonce_hex));
+}
+
+bool auth_verify(std::string_view token, std::string_view coordinator_nonce_hex,
+                 std::string_view worker_nonce_hex, std::string_view hmac_hex) {
+  if (!is_lower_hex(coordinator_nonce_hex, 64) || !is_lower_hex(worker_nonce_hex, 64)) {
+    return false;
+  }
+  return equal_hex(auth_hmac_hex(token, coordinator_nonce_hex, worker_nonce_hex), hmac_hex);
+}
+
+SessionMac::SessionMac(std::string_view token, std::string_view coordinator_nonce_hex,
+                       std::string_view worker_nonce_hex, Side self)
+    : key_(labelled_hmac(token, kSessionLabel, coordinator_nonce_hex, worker_nonce_hex)),
+      self_(self) {}
+
+std::string SessionMac::mac_hex(std::string_view sender, std::uint64_t seq,
+                                std::string_view body) const {
+  std::string message(sender);
+  message += ':';
+  message += std::to_string(seq);
+  message += ':';
+  message += body;
+  return to_hex(hmac_sha256(
+      std::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()), message));
+}
+
+std::string SessionMac::seal(std::string_view body) {
+  if (body.size() < 3 || body.back() != '}') {
+    throw std::invalid_argument("SessionMac::seal: not a JSON object with members");
+  }
+  const std::string mac = mac_hex(side_name(self_), sent_, body);
+  ++sent_;
+  std::string sealed(body.substr(0, body.size() - 1));
+  sealed.reserve(body.size() - 1 + kSuffixLength);
+  sealed += kMacPrefix;
+  sealed += mac;
+  sealed += "\"}";
+  return sealed;
+}
+
+bool SessionMac::open(std::string_view body) {
+  if (body.size() < kSuffixLength + 2) return false;
+  const std::string_view suffix = body.substr(body.size() - kSuffixLength);
+  const std::string_view mac = suffix.substr(kMacPrefix.size(), 64);
+  if (suffix.substr(0, kMacPrefix.size()) != kMacPrefix || !is_lower_hex(mac, 64) ||
+      suffix.substr(kMacPrefix.size() + 64) != "\"}") {
+    return false;
+  }
+  std::string plain(body.substr(0, body.size() - kSuffixLength));
+  plain += '}';
+  const Side peer = self_ == Side::kCoordinator ? Side::kWorker : Side::kCoordinator;
+  if (!equal_hex(mac_hex(side_name(peer), received_, plain), mac)) return false;
+  ++received_;
+  return true;
 }
 
 std::string load_token(const std::string& token_file) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -55,7 +56,9 @@ class Coordinator::Impl {
     std::uint64_t id;
     std::string peer;
     std::string worker;  // from the hello; "" before it
-    std::string nonce;
+    std::string nonce;   // the challenge's
+    std::string worker_nonce;
+    std::optional<SessionMac> mac;  // set once authenticated: every later frame is sealed
     bool authenticated = false;
     bool closed = false;
     bool parked = false;  // a request waits for a trial
@@ -466,8 +469,12 @@ class Coordinator::Impl {
           co_return;
         }
         decoder.feed(buffer.data(), n);
-        while (auto message = decoder.next()) {
-          handle(c, *message);
+        while (auto body = decoder.next_body()) {
+          if (c->mac && !c->mac->open(*body)) {
+            close(c, "message authentication failed", "message authentication failed");
+            co_return;
+          }
+          handle(c, parse_message(*body));
           if (c->closed) co_return;
         }
       }
@@ -543,22 +550,31 @@ class Coordinator::Impl {
                   std::to_string(kProtocolVersion));
         return;
       }
+      if (!m.contains("nonce")) {
+        close(c, "hello without a nonce",
+              "hello: field 'nonce' is missing (protocol " + std::to_string(kProtocolVersion) +
+                  " needs the worker's nonce)");
+        return;
+      }
       c->worker = m["worker"].get<std::string>();
+      c->worker_nonce = m["nonce"].get<std::string>();
       c->nonce = random_nonce_hex();
       send(c, {{"type", "challenge"},
                {"nonce", c->nonce},
                {"protocol", kProtocolVersion},
-               {"study", store_.path()}});
+               {"study", store_.path()},
+               {"proof", coordinator_proof_hex(o_.token, c->worker_nonce, c->nonce)}});
       return;
     }
     if (type != "auth") {
       close(c, "sent '" + type + "' before authenticating", "expected auth");
       return;
     }
-    if (!auth_verify(o_.token, c->nonce, m["hmac"].get<std::string>())) {
+    if (!auth_verify(o_.token, c->nonce, c->worker_nonce, m["hmac"].get<std::string>())) {
       close(c, "authentication failed (wrong token)", "authentication failed");
       return;
     }
+    c->mac.emplace(o_.token, c->nonce, c->worker_nonce, Side::kCoordinator);
     c->authenticated = true;
     ++authenticated_;
     c->deadline = Clock::now() + seconds(o_.idle_timeout_seconds);
@@ -570,10 +586,17 @@ class Coordinator::Impl {
              {"study", store_.path()}});
   }
 
+  // The frame for `message` on `c`, sealed once `c` is authenticated. Frames must reach the wire
+  // in the order they are made here (the seal numbers them).
+  static std::string frame_for(const ConnectionPtr& c, const json& message) {
+    const std::string body = encode_body(message);
+    return frame_of(c->mac ? c->mac->seal(body) : body);
+  }
+
   // Queues a frame for `c`. Frames queued while a batch's replies go out leave in one write.
   void send(const ConnectionPtr& c, const json& message) {
     if (c->closed) return;
-    const std::string frame = encode_frame(message);
+    const std::string frame = frame_for(c, message);
     if (c->out.size() + c->in_flight.size() + frame.size() > o_.max_pending_write) {
       close(c, "does not read its replies");
       return;
@@ -622,9 +645,12 @@ class Coordinator::Impl {
     if (!why.empty()) spdlog::warn("connection {} closed: {}", who, why);
     boost::system::error_code ec;
     if (!error_text.empty()) {
-      const std::string frame = encode_frame({{"type", "error"}, {"message", error_text}});
+      // Queued frames that no write has taken yet go first: the error's seal number follows
+      // theirs.
+      const std::string frames = (c->writing ? std::string() : std::move(c->out)) +
+                                 frame_for(c, {{"type", "error"}, {"message", error_text}});
       c->socket.non_blocking(true, ec);
-      c->socket.write_some(asio::buffer(frame), ec);
+      c->socket.write_some(asio::buffer(frames), ec);
     }
     c->socket.shutdown(tcp::socket::shutdown_both, ec);
     c->socket.close(ec);

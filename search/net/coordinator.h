@@ -3,12 +3,13 @@
 // The coordinator: one study, one SQLite store, many asynchronous workers over TCP.
 //
 // It owns the study's lifecycle on one thread (one io_context): workers connect, authenticate
-// (challenge-response HMAC-SHA256 over a shared token), ask for trials, heartbeat while they run
-// them and report results. The strategy proposes each new trial with every leased trial pending
-// (constant liar), so workers never duplicate each other. Every state change goes to the store;
-// changes made in one turn of the event loop share one transaction (group commit) and every
-// reply that depends on them (a lease, an acknowledged result) is sent only after that commit,
-// so whatever a worker was told is durable.
+// mutually with it (challenge-response HMAC-SHA256 over a shared token, both ways; every later
+// frame in either direction is sealed with a per-connection key, auth.h), ask for trials,
+// heartbeat while they run them and report results. The strategy proposes each new trial with
+// every leased trial pending (constant liar), so workers never duplicate each other. Every state
+// change goes to the store; changes made in one turn of the event loop share one transaction
+// (group commit) and every reply that depends on them (a lease, an acknowledged result) is sent
+// only after that commit, so whatever a worker was told is durable.
 //
 // Leases: a lease lasts `lease_seconds` from the last heartbeat. A lease that expires, or whose
 // connection closes, re-queues the trial with the same parameters; after `max_attempts` lost
@@ -16,11 +17,12 @@
 // while the trial is not finished (the work is valid); any newer lease of it is cancelled.
 //
 // Hostile clients: frames over `max_frame` bytes, malformed JSON, unknown messages, anything
-// before authentication, or a wrong HMAC closes that connection (with an `error` frame where
-// possible) and nothing else. Unauthenticated connections get `auth_timeout_seconds`; idle
-// authenticated ones (no lease, no parked request) `idle_timeout_seconds`; a client that stops
-// reading is dropped once `max_pending_write` bytes wait for it; beyond `max_connections` new
-// connections are closed at once. Each rejection is logged once, per connection.
+// before authentication, a wrong HMAC, or a frame after it whose seal does not open (forged,
+// replayed or reordered) closes that connection (with an `error` frame where possible) and
+// nothing else. Unauthenticated connections get `auth_timeout_seconds`; idle authenticated ones
+// (no lease, no parked request) `idle_timeout_seconds`; a client that stops reading is dropped
+// once `max_pending_write` bytes wait for it; beyond `max_connections` new connections are closed
+// at once. Each rejection is logged once, per connection.
 //
 // Resume: constructing a coordinator over a store that already holds trials restores the study
 // from them (the strategy is a function of seed and history) and re-queues the trials that were

@@ -58,10 +58,11 @@ Field of_kind(std::string_view name, Kind kind, bool required = true) {
 // Every message type with its fields; PROTOCOL.md documents the same table.
 const std::vector<MessageType>& message_types() {
   static const auto* types = new std::vector<MessageType>{
-      // Worker to coordinator.
+      // Worker to coordinator. `nonce` (hello) and `proof` (challenge) are required by protocol 2,
+      // but optional here, so that a protocol 1 hello gets the version error rather than this.
       {"hello",
        {integer("protocol", 0), text("worker", 1, 128), integer("pid", 0, false),
-        text("host", 0, kMaxName, false)}},
+        text("host", 0, kMaxName, false), of_kind("nonce", Kind::kHex64, false)}},
       {"auth", {of_kind("hmac", Kind::kHex64)}},
       {"request", {}},
       {"heartbeat",
@@ -72,7 +73,8 @@ const std::vector<MessageType>& message_types() {
       {"bye", {}},
       // Coordinator to worker.
       {"challenge",
-       {of_kind("nonce", Kind::kHex64), integer("protocol", 0), text("study", 0, kMaxText)}},
+       {of_kind("nonce", Kind::kHex64), integer("protocol", 0), text("study", 0, kMaxText),
+        of_kind("proof", Kind::kHex64, false)}},
       {"welcome",
        {of_kind("objective", Kind::kObject), number("heartbeat_seconds", NumberRange::kPositive),
         number("lease_seconds", NumberRange::kPositive), text("study", 0, kMaxText)}},
@@ -172,8 +174,11 @@ void check_field(std::string_view type, const Field& field, const json& v) {
 
 }  // namespace
 
-std::string encode_frame(const nlohmann::json& message) {
-  const std::string body = message.dump(-1, ' ', false, json::error_handler_t::replace);
+std::string encode_body(const nlohmann::json& message) {
+  return message.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string frame_of(std::string_view body) {
   if (body.size() > std::numeric_limits<std::uint32_t>::max()) {
     throw ProtocolError("message of " + std::to_string(body.size()) +
                         " bytes does not fit in a frame");
@@ -186,6 +191,8 @@ std::string encode_frame(const nlohmann::json& message) {
   frame += body;
   return frame;
 }
+
+std::string encode_frame(const nlohmann::json& message) { return frame_of(encode_body(message)); }
 
 std::uint32_t decode_length(const unsigned char header[4], std::uint32_t max_frame) {
   const std::uint32_t n = (std::uint32_t{header[0]} << 24) | (std::uint32_t{header[1]} << 16) |
@@ -252,16 +259,27 @@ void FrameDecoder::feed(const char* data, std::size_t n) {
   buffer_.append(data, n);
 }
 
-std::optional<nlohmann::json> FrameDecoder::next() {
+std::optional<std::string> FrameDecoder::next_body() {
   if (error_) throw ProtocolError(*error_);
   if (buffered() < 4) return std::nullopt;
   try {
     const auto* header = reinterpret_cast<const unsigned char*>(buffer_.data() + offset_);
     const std::uint32_t n = decode_length(header, max_frame_);
     if (buffered() - 4 < n) return std::nullopt;
-    const std::string_view body(buffer_.data() + offset_ + 4, n);
+    std::string body(buffer_.data() + offset_ + 4, n);
     offset_ += 4 + std::size_t{n};
-    return parse_message(body);
+    return body;
+  } catch (const ProtocolError& e) {
+    error_ = e.what();
+    throw;
+  }
+}
+
+std::optional<nlohmann::json> FrameDecoder::next() {
+  const std::optional<std::string> body = next_body();
+  if (!body) return std::nullopt;
+  try {
+    return parse_message(*body);
   } catch (const ProtocolError& e) {
     error_ = e.what();
     throw;

@@ -17,7 +17,7 @@
 // an existing field or type changes meaning.
 namespace autoaug::net {
 
-constexpr int kProtocolVersion = 1;
+constexpr int kProtocolVersion = 2;
 // Default maximum body length, in bytes of JSON.
 constexpr std::uint32_t kDefaultMaxFrame = 1u << 20;
 // Nesting depth of JSON arrays and objects a body may have; deeper bodies are rejected before
@@ -30,9 +30,16 @@ class ProtocolError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The frame for `message`: its 4-byte big-endian length, then its compact JSON dump. Strings that
-// are not valid UTF-8 (e.g. a command's stderr tail) are sent with U+FFFD in place of the bad
-// bytes. Does not validate `message`; throws ProtocolError for a body over 4 GiB.
+// The compact JSON body of `message`, as senders write it (and as SessionMac::seal expects it).
+// Strings that are not valid UTF-8 (e.g. a command's stderr tail) are written with U+FFFD in place
+// of the bad bytes. Does not validate `message`.
+std::string encode_body(const nlohmann::json& message);
+
+// The frame carrying `body`: its 4-byte big-endian length, then the body. Throws ProtocolError
+// for a body over 4 GiB.
+std::string frame_of(std::string_view body);
+
+// frame_of(encode_body(message)): the unsealed frame for `message`.
 std::string encode_frame(const nlohmann::json& message);
 
 // The body length in a frame header. Throws ProtocolError("frame of N bytes exceeds the limit of
@@ -45,17 +52,22 @@ std::uint32_t decode_length(const unsigned char header[4], std::uint32_t max_fra
 // ProtocolError naming the type and field, e.g. "result: field 'value' must be a number".
 nlohmann::json parse_message(std::string_view body);
 
-// Splits a byte stream into validated messages, for readers that receive arbitrary chunks.
-// Not thread-safe. After next() has thrown, the stream is out of step and the connection should
-// be closed: every later next() throws the same error again.
+// Splits a byte stream into frame bodies or validated messages, for readers that receive
+// arbitrary chunks. Not thread-safe. After next() or next_body() has thrown, the stream is out of
+// step and the connection should be closed: every later call throws the same error again.
 class FrameDecoder {
  public:
   explicit FrameDecoder(std::uint32_t max_frame = kDefaultMaxFrame);
 
   // Appends received bytes. The decoder keeps them until next() consumes them.
   void feed(const char* data, std::size_t n);
-  // The next complete message, or nullopt when more bytes are needed. Throws ProtocolError for a
-  // frame over the limit, an empty frame or an invalid message (parse_message).
+  // The body of the next complete frame, unparsed (e.g. to open a sealed body before parsing
+  // it), or nullopt when more bytes are needed. Throws ProtocolError for a frame over the limit
+  // or an empty frame.
+  std::optional<std::string> next_body();
+  // The next complete message: parse_message(next_body()), or nullopt when more bytes are
+  // needed. Throws ProtocolError for a frame over the limit, an empty frame or an invalid
+  // message.
   std::optional<nlohmann::json> next();
   // Bytes fed and not yet consumed.
   std::size_t buffered() const { return buffer_.size() - offset_; }

@@ -2,15 +2,17 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <future>
 #include <optional>
 #include <thread>
@@ -34,8 +36,25 @@ struct ConnectionLost : std::runtime_error {
 struct Refused : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// This worker refuses the coordinator (it did not prove it knows the token, or speaks another
+// protocol): reconnecting would not help.
+struct Declined : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 struct Stopped {};
 
+bool stop_requested(const WorkerOptions& o) { return o.stop != nullptr && o.stop->load(); }
+
+// A non-blocking read or write that should wait and try again.
+bool not_ready(const boost::system::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::interrupted;
+}
+
+// How long a receive may wait.
+enum class Wait { kReply, kParked };
+
+// One connection. The socket is non-blocking; every read and write waits with poll(), bounded by
+// the reply timeout, and notices a stop request within 100 ms.
 class Session {
  public:
   Session(asio::io_context& io, const WorkerOptions& o)
@@ -48,6 +67,8 @@ class Session {
     if (ec) throw ConnectionLost("cannot resolve " + o_.host + ": " + ec.message());
     asio::connect(socket_, endpoints, ec);
     if (ec) throw ConnectionLost(ec.message());
+    socket_.non_blocking(true, ec);
+    if (ec) throw ConnectionLost("cannot make the socket non-blocking: " + ec.message());
     socket_.set_option(tcp::no_delay(true), ec);
     // A coordinator machine that vanishes without closing the connection is noticed within
     // about a minute, even while a request waits for a trial (which may take long).
@@ -58,35 +79,46 @@ class Session {
     setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
   }
 
-  // Replies to the handshake and to heartbeats come at once; a coordinator that does not answer
-  // within `seconds` is treated as gone. 0: wait as long as it takes (a parked request).
-  void set_receive_timeout(int seconds) {
-    timeval tv{seconds, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // From now on every frame sent is sealed and every frame received must open (auth.h).
+  void start_sealing(const std::string& coordinator_nonce, const std::string& worker_nonce) {
+    mac_.emplace(o_.token, coordinator_nonce, worker_nonce, Side::kWorker);
   }
 
-  void send(const json& message) { send_raw(encode_frame(message)); }
+  // The frame for `message`, sealed once sealing has started. Frames must be sent in the order
+  // they are made (the seal numbers them).
+  std::string frame(const json& message) {
+    const std::string body = encode_body(message);
+    return frame_of(mac_ ? mac_->seal(body) : body);
+  }
+
+  void send(const json& message) { send_raw(frame(message)); }
   void send_raw(const std::string& frames) {
-    boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(frames), ec);
-    if (ec) throw ConnectionLost("send failed: " + ec.message());
+    const auto deadline = deadline_after(o_.reply_timeout_seconds);
+    for (std::size_t sent = 0; sent < frames.size();) {
+      boost::system::error_code ec;
+      sent += socket_.write_some(asio::buffer(frames.data() + sent, frames.size() - sent), ec);
+      if (not_ready(ec)) {
+        wait_for(POLLOUT, deadline);
+      } else if (ec) {
+        throw ConnectionLost("send failed: " + ec.message());
+      }
+    }
   }
 
   // The next message; reads as much as the socket has, so replies sent together cost one read.
-  json receive() {
+  json receive(Wait wait = Wait::kReply) {
+    const auto deadline = deadline_after(wait == Wait::kParked ? 0.0 : o_.reply_timeout_seconds);
     for (;;) {
-      std::optional<json> m;
-      try {
-        m = decoder_.next();
-      } catch (const ProtocolError& e) {
-        throw ConnectionLost(std::string("bad message from the coordinator: ") + e.what());
-      }
-      if (m) {
+      if (std::optional<json> m = next_message()) {
         if ((*m)["type"] == "error") throw Refused((*m)["message"].get<std::string>());
         return *m;
       }
       boost::system::error_code ec;
       const std::size_t n = socket_.read_some(asio::buffer(buffer_), ec);
+      if (not_ready(ec)) {
+        wait_for(POLLIN, deadline);
+        continue;
+      }
       if (ec) {
         throw ConnectionLost(ec == asio::error::eof ? "the coordinator closed the connection"
                                                     : "receive failed: " + ec.message());
@@ -111,13 +143,58 @@ class Session {
   }
 
  private:
+  using Deadline = std::optional<Clock::time_point>;  // nullopt: none
+
+  static Deadline deadline_after(double seconds) {
+    if (seconds <= 0) return std::nullopt;
+    return Clock::now() +
+           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  // The next buffered message, opened when sealing has started; nullopt when more bytes are
+  // needed.
+  std::optional<json> next_message() {
+    try {
+      const std::optional<std::string> body = decoder_.next_body();
+      if (!body) return std::nullopt;
+      if (mac_ && !mac_->open(*body)) {
+        throw ConnectionLost("a message from the coordinator failed authentication");
+      }
+      return parse_message(*body);
+    } catch (const ProtocolError& e) {
+      throw ConnectionLost(std::string("bad message from the coordinator: ") + e.what());
+    }
+  }
+
+  // Waits until the socket is ready for `events`. Throws ConnectionLost past `deadline` or on a
+  // stop request.
+  void wait_for(short events, const Deadline& deadline) {
+    for (;;) {
+      if (stop_requested(o_)) throw ConnectionLost("stopped");
+      int slice_ms = 100;
+      if (deadline) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+        if (left.count() <= 0) {
+          throw ConnectionLost(fmt::format("the coordinator did not answer within {:g} s",
+                                           o_.reply_timeout_seconds));
+        }
+        slice_ms = static_cast<int>(std::min<std::int64_t>(slice_ms, left.count()));
+      }
+      pollfd fd{socket_.native_handle(), events, 0};
+      const int ready = ::poll(&fd, 1, slice_ms);
+      if (ready > 0) return;  // readable, writable, or an error the next read or write reports
+      if (ready < 0 && errno != EINTR) {
+        throw ConnectionLost(std::string("poll failed: ") + std::strerror(errno));
+      }
+    }
+  }
+
   tcp::socket socket_;
   const WorkerOptions& o_;
   FrameDecoder decoder_;
+  std::optional<SessionMac> mac_;
   std::array<char, 16384> buffer_;
 };
-
-bool stop_requested(const WorkerOptions& o) { return o.stop != nullptr && o.stop->load(); }
 
 class Worker {
  public:
@@ -133,6 +210,8 @@ class Worker {
         return end(0, done_reason_);
       } catch (const Refused& e) {
         return end(2, std::string("refused by the coordinator: ") + e.what());
+      } catch (const Declined& e) {
+        return end(2, e.what());
       } catch (const std::invalid_argument& e) {
         return end(2, e.what());
       } catch (const Stopped&) {
@@ -167,39 +246,61 @@ class Worker {
     return summary_;
   }
 
+  std::string address() const { return o_.host + ":" + std::to_string(o_.port); }
+
+  // Hello, then the challenge, whose proof must show that the coordinator knows the token before
+  // this worker answers it; then auth, and from there on every frame is sealed. Returns the
+  // welcome.
+  json handshake(Session& s) {
+    const std::string nonce = random_nonce_hex();
+    s.send({{"type", "hello"},
+            {"protocol", kProtocolVersion},
+            {"worker", o_.name},
+            {"pid", static_cast<int>(getpid())},
+            {"nonce", nonce}});
+    const json challenge = s.expect("challenge");
+    if (challenge["protocol"] != kProtocolVersion) {
+      throw Declined("the coordinator at " + address() + " speaks protocol " +
+                     challenge["protocol"].dump() + "; this worker speaks " +
+                     std::to_string(kProtocolVersion));
+    }
+    const std::string coordinator_nonce = challenge["nonce"];
+    if (!coordinator_proof_verify(o_.token, nonce, coordinator_nonce,
+                                  challenge.value("proof", std::string()))) {
+      throw Declined("the coordinator at " + address() +
+                     " did not prove it knows the token (wrong token, or not the real "
+                     "coordinator); nothing was run");
+    }
+    s.send({{"type", "auth"}, {"hmac", auth_hmac_hex(o_.token, coordinator_nonce, nonce)}});
+    s.start_sealing(coordinator_nonce, nonce);
+    return s.expect("welcome");
+  }
+
   void serve_session() {
     asio::io_context io;
     Session s(io, o_);
     s.connect();
-    s.set_receive_timeout(30);
-    s.send({{"type", "hello"},
-            {"protocol", kProtocolVersion},
-            {"worker", o_.name},
-            {"pid", static_cast<int>(getpid())}});
-    const json challenge = s.expect("challenge");
-    s.send({{"type", "auth"},
-            {"hmac", auth_hmac_hex(o_.token, challenge["nonce"].get<std::string>())}});
-    const json welcome = s.expect("welcome");
+    const json welcome = handshake(s);
     authenticated_ = true;
     if (!objective_ || welcome["objective"] != objective_spec_) {
       objective_spec_ = welcome["objective"];
       objective_ = factory_(objective_spec_);
     }
     const double heartbeat = welcome["heartbeat_seconds"];
-    std::string pending;  // the last trial's result, sent together with the next request
+    // The last trial's result, sealed, sent together with the next request (nothing else is sent
+    // in between, so the seal numbers stay in wire order).
+    std::string pending;
     for (;;) {
       if (stop_requested(o_)) {
-        s.send_raw(pending + encode_frame({{"type", "bye"}}));
+        s.send_raw(pending + s.frame({{"type", "bye"}}));
         s.close();
         throw Stopped{};
       }
-      s.send_raw(pending + encode_frame({{"type", "request"}}));
-      s.set_receive_timeout(30);
+      s.send_raw(pending + s.frame({{"type", "request"}}));
       if (!pending.empty()) s.expect("ack");
       pending.clear();
-      s.set_receive_timeout(0);  // the coordinator may hold the request until a trial is free
-      const json reply = s.receive();
-      s.set_receive_timeout(30);
+      // The coordinator may hold the request until a trial is free.
+      const json reply = s.receive(Wait::kParked);
       if (reply["type"] == "done") {
         done_reason_ = reply["reason"];
         s.send({{"type", "bye"}});
@@ -222,14 +323,13 @@ class Worker {
       }
       if (r.ok) {
         ++summary_.completed;
-        pending = encode_frame({{"type", "result"},
-                                {"trial", lease.trial},
-                                {"value", r.value},
-                                {"metrics", outcome->metrics}});
+        pending = s.frame({{"type", "result"},
+                           {"trial", lease.trial},
+                           {"value", r.value},
+                           {"metrics", outcome->metrics}});
       } else {
         ++summary_.failed;
-        pending =
-            encode_frame({{"type", "failure"}, {"trial", lease.trial}, {"message", r.message}});
+        pending = s.frame({{"type", "failure"}, {"trial", lease.trial}, {"message", r.message}});
       }
     }
   }

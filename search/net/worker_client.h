@@ -1,10 +1,11 @@
 #pragma once
 
-// The C++ worker: connects to a coordinator, authenticates, and loops on leases until the
-// coordinator says `done`. While a trial runs it heartbeats every `heartbeat_seconds` (from the
-// welcome); a `cancel` reply sets the trial's cancel flag. A lost connection cancels the running
-// trial (the coordinator re-queues it) and reconnects with exponential backoff; after
-// `give_up_after_seconds` without a coordinator the worker ends.
+// The C++ worker: connects to a coordinator, authenticates both ways (the coordinator must prove
+// it knows the token before the worker answers; every later frame is sealed, auth.h), and loops
+// on leases until the coordinator says `done`. While a trial runs it heartbeats every
+// `heartbeat_seconds` (from the welcome); a `cancel` reply sets the trial's cancel flag. A lost
+// connection cancels the running trial (the coordinator re-queues it) and reconnects with
+// exponential backoff; after `give_up_after_seconds` without a coordinator the worker ends.
 
 #include <atomic>
 #include <cstdint>
@@ -22,6 +23,10 @@ struct WorkerOptions {
   std::string token;
   std::string name;  // shown in the coordinator's log and store
   double give_up_after_seconds = 60;
+  // A coordinator that leaves a handshake step, a heartbeat or a result unanswered (or does not
+  // take a frame) for this long is treated as gone: the worker reconnects. 0: wait forever. A
+  // parked request always waits as long as the coordinator holds it.
+  double reply_timeout_seconds = 30;
   std::uint32_t max_frame = 1u << 20;
   // When not null and set (e.g. by SIGTERM), the running trial is cancelled and the worker says
   // bye and returns. Not owned.
@@ -45,15 +50,17 @@ struct TrialOutcome {
 using WorkerObjective =
     std::function<TrialOutcome(const Lease& lease, const std::atomic<bool>& cancel)>;
 // Builds the objective described by the welcome's `objective` object; throws
-// std::invalid_argument for one this worker cannot run. Called again only when the objective
+// std::invalid_argument for one this worker cannot or will not run (the worker then ends with
+// exit code 2 before it runs anything). Called again only when the objective
 // changes (a different study behind the same address).
 using ObjectiveFactory = std::function<WorkerObjective(const nlohmann::json& objective)>;
 
 struct WorkerSummary {
   int completed = 0;
   int failed = 0;
-  // 0: the coordinator said done; 2: refused (wrong token, protocol, objective); 3: no
-  // coordinator for give_up_after_seconds; 130: stopped.
+  // 0: the coordinator said done; 2: refused, by the coordinator (wrong token, protocol) or by
+  // this worker (a coordinator that does not prove it knows the token, another protocol, an
+  // objective the factory refuses); 3: no coordinator for give_up_after_seconds; 130: stopped.
   int exit_code = 0;
   std::string reason;
 };

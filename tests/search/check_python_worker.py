@@ -3,9 +3,12 @@
 
     check_python_worker.py AUTOAUG
 
-Starts `autoaug optimize --study ... --workers 0 --listen 127.0.0.1:0` (remote workers only), then
-two Python workers: one runs the study's command objective, the other a Python function. The
-study must finish with every trial complete, and both workers must exit 0 on `done`.
+Starts `autoaug optimize --study ... --workers 0 --listen 127.0.0.1:0` (remote workers only) with
+a command objective that also creates a marker file. First a Python worker and `autoaug worker`,
+both without --allow-command, must refuse the command (exit 2, naming the flag) and run nothing.
+Then two Python workers: one runs the study's command objective (with --allow-command), the other
+a Python function. The study must finish with every trial complete, and both workers must exit 0
+on `done`.
 """
 import json
 import os
@@ -31,8 +34,10 @@ def main():
         with open(os.path.join(tmp, "objective.py"), "w") as f:
             f.write("def square(params):\n    return params['x'] ** 2 + params['n']\n")
         study = os.path.join(tmp, "study")
+        marker = os.path.join(tmp, "ran")
         coordinator = subprocess.Popen(
             [autoaug, "optimize", "--study", study, "--space", space, "--objective-cmd",
+             f"touch {marker}; "
              "python3 -c 'import json,sys; p=json.load(sys.stdin); print(p[\"x\"]**2 + p[\"n\"])'",
              "--trials", "8", "--workers", "0", "--listen", "127.0.0.1:0", "--token-file", token,
              "--json", "--quiet"],
@@ -43,9 +48,21 @@ def main():
             sys.exit(f"FAIL: unexpected first line {first!r}: {coordinator.stderr.read()}")
         address = first.split()[-1]
         env = dict(os.environ, PYTHONPATH=tmp)
+        for name, refuser in (("python_worker.py", [sys.executable, WORKER]),
+                              ("autoaug worker", [autoaug, "worker", "--give-up-after", "5"])):
+            r = subprocess.run(refuser + ["--connect", address, "--token-file", token],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               timeout=60)
+            if r.returncode != 2 or "--allow-command" not in r.stdout:
+                coordinator.kill()
+                sys.exit(f"FAIL: {name} exited {r.returncode} without --allow-command, "
+                         f"expected 2 and the flag named:\n{r.stdout}")
+            if os.path.exists(marker):
+                coordinator.kill()
+                sys.exit(f"FAIL: the command ran on a worker without --allow-command:\n{r.stdout}")
         workers = [
             subprocess.Popen([sys.executable, WORKER, "--connect", address, "--token-file", token,
-                              "--name", "py-command"], env=env,
+                              "--name", "py-command", "--allow-command"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
             subprocess.Popen([sys.executable, WORKER, "--connect", address, "--token-file", token,
                               "--name", "py-function", "--python-objective", "objective:square"],
@@ -58,6 +75,8 @@ def main():
         for w, log in zip(workers, logs):
             if w.returncode != 0:
                 sys.exit(f"FAIL: a Python worker exited {w.returncode}:\n{log}")
+        if not os.path.exists(marker):
+            sys.exit("FAIL: the command objective never ran on the worker with --allow-command")
         result = json.loads(out.strip().splitlines()[-1])
         done = [t for t in result["trials"] if t["state"] == "complete"]
         if len(done) != 8:

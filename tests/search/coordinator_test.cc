@@ -89,18 +89,28 @@ WorkerSummary work(int port, const std::string& token = kToken, const std::strin
   });
 }
 
-// A hand-driven client speaking the protocol frame by frame.
+// A hand-driven client speaking the protocol frame by frame. After authenticate() it seals what
+// it sends and opens what it receives, as a worker does.
 struct RawClient {
   explicit RawClient(int port) : socket(io) {
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
-  void send(const json& m) { asio::write(socket, asio::buffer(encode_frame(m))); }
+  void send(const json& m) {
+    const std::string body = encode_body(m);
+    send_bytes(frame_of(mac ? mac->seal(body) : body));
+  }
   void send_bytes(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
-  json receive() {
+  std::string receive_body() {
     unsigned char header[4];
     asio::read(socket, asio::buffer(header));
     std::string body(decode_length(header, 1u << 20), '\0');
     asio::read(socket, asio::buffer(body));
+    return body;
+  }
+  // The next message; once authenticated it must be sealed by the coordinator.
+  json receive() {
+    const std::string body = receive_body();
+    if (mac && !mac->open(body)) throw std::runtime_error("unsealed or forged: " + body);
     return parse_message(body);
   }
   // True when the coordinator closed the connection (any pending frames are skipped).
@@ -110,13 +120,18 @@ struct RawClient {
     while (!ec) socket.read_some(asio::buffer(buf), ec);
     return ec == asio::error::eof || ec == asio::error::connection_reset;
   }
+  // hello, challenge, auth; the welcome (or error) is left to read.
   void authenticate(const std::string& token = kToken) {
-    send({{"type", "hello"}, {"protocol", kProtocolVersion}, {"worker", "raw"}});
+    const std::string nonce = random_nonce_hex();
+    send({{"type", "hello"}, {"protocol", kProtocolVersion}, {"worker", "raw"}, {"nonce", nonce}});
     const json challenge = receive();
-    send({{"type", "auth"}, {"hmac", auth_hmac_hex(token, challenge["nonce"].get<std::string>())}});
+    const std::string coordinator_nonce = challenge["nonce"];
+    send({{"type", "auth"}, {"hmac", auth_hmac_hex(token, coordinator_nonce, nonce)}});
+    mac.emplace(token, coordinator_nonce, nonce, Side::kWorker);
   }
   asio::io_context io;
   tcp::socket socket;
+  std::optional<SessionMac> mac;
 };
 
 TEST(Coordinator, WorkersCompleteEveryTrialExactlyOnce) {
@@ -147,7 +162,8 @@ TEST(Coordinator, WrongTokenIsRefusedAndOthersGoOn) {
   Served s(fresh_db("wrong_token"), 5);
   const WorkerSummary bad = work(s.coordinator->port(), "not-the-right-token-at-all", "bad");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.reason.find("authentication failed"), std::string::npos) << bad.reason;
+  // With another token the worker cannot check the coordinator's proof, and stops there.
+  EXPECT_NE(bad.reason.find("did not prove it knows the token"), std::string::npos) << bad.reason;
   const WorkerSummary good = work(s.coordinator->port());
   EXPECT_EQ(good.completed, 5);
   s.wait();
@@ -181,7 +197,9 @@ TEST(Coordinator, HostileClientsAreDroppedAlone) {
   {
     RawClient wrong(port);
     wrong.authenticate("a-wrong-token-of-some-length");
-    EXPECT_EQ(wrong.receive()["type"], "error");
+    const json error = parse_message(wrong.receive_body());  // not sealed: no session
+    EXPECT_EQ(error["type"], "error");
+    EXPECT_EQ(error["message"], "authentication failed");
     EXPECT_TRUE(wrong.closed_by_peer());
   }
   {
@@ -193,6 +211,78 @@ TEST(Coordinator, HostileClientsAreDroppedAlone) {
   const WorkerSummary good = work(port);
   EXPECT_EQ(good.completed, 6);
   s.wait();
+}
+
+TEST(Coordinator, OlderProtocolAndMissingNonceGetAClearError) {
+  Served s(fresh_db("old_protocol"), 2);
+  const int port = s.coordinator->port();
+  {
+    RawClient old(port);
+    old.send({{"type", "hello"}, {"protocol", 1}, {"worker", "v1"}});
+    const json error = old.receive();
+    EXPECT_EQ(error["type"], "error");
+    EXPECT_EQ(error["message"], "protocol 1 is not supported; this coordinator speaks 2");
+    EXPECT_TRUE(old.closed_by_peer());
+  }
+  {
+    RawClient no_nonce(port);
+    no_nonce.send({{"type", "hello"}, {"protocol", kProtocolVersion}, {"worker", "no-nonce"}});
+    const json error = no_nonce.receive();
+    EXPECT_EQ(error["type"], "error");
+    EXPECT_NE(error["message"].get<std::string>().find("'nonce'"), std::string::npos) << error;
+    EXPECT_TRUE(no_nonce.closed_by_peer());
+  }
+  EXPECT_EQ(work(port).completed, 2);
+  s.wait();
+}
+
+// The error that closes an authenticated connection is sealed too.
+void expect_authentication_error(RawClient& c) {
+  const json error = c.receive();
+  EXPECT_EQ(error["type"], "error");
+  EXPECT_EQ(error["message"], "message authentication failed");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(Coordinator, UnsealedForgedOrReplayedMessagesAreDroppedAlone) {
+  Served s(fresh_db("sealed"), 5);
+  const int port = s.coordinator->port();
+  {
+    RawClient unsealed(port);
+    unsealed.authenticate();
+    EXPECT_EQ(unsealed.receive()["type"], "welcome");
+    unsealed.send_bytes(encode_frame({{"type", "request"}}));
+    expect_authentication_error(unsealed);
+  }
+  {
+    RawClient forged(port);
+    forged.authenticate();
+    EXPECT_EQ(forged.receive()["type"], "welcome");
+    std::string body = forged.mac->seal(R"({"type":"request"})");
+    body[body.size() - 3] = body[body.size() - 3] == '0' ? '1' : '0';  // a digit of the MAC
+    forged.send_bytes(frame_of(body));
+    expect_authentication_error(forged);
+  }
+  {
+    RawClient replay(port);
+    replay.authenticate();
+    EXPECT_EQ(replay.receive()["type"], "welcome");
+    const std::string request = frame_of(replay.mac->seal(R"({"type":"request"})"));
+    replay.send_bytes(request);
+    const json lease = replay.receive();
+    EXPECT_EQ(lease["type"], "lease");
+    replay.send_bytes(frame_of(replay.mac->seal(
+        encode_body({{"type", "result"}, {"trial", lease["trial"]}, {"value", 1.0}}))));
+    EXPECT_EQ(replay.receive()["type"], "ack");
+    replay.send_bytes(request);  // the same sealed request again
+    expect_authentication_error(replay);
+  }
+  const WorkerSummary honest = work(port, kToken, "honest");
+  EXPECT_EQ(honest.exit_code, 0) << honest.reason;
+  EXPECT_EQ(honest.completed, 4);  // the replaying client's result counts
+  s.wait();
+  EXPECT_TRUE(s.summary.finished);
+  EXPECT_EQ(s.store.counts().at(search::StoredState::kComplete), 5);
 }
 
 TEST(Coordinator, LostLeasesAreQueuedAgainAndCompletedByOthers) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,10 +20,23 @@ namespace {
 
 using nlohmann::json;
 
-// The test vector in PROTOCOL.md, "Handshake".
+// The test vectors in PROTOCOL.md, "Test vectors".
 constexpr char kVectorToken[] = "autoaug-example-token-0123456789";
-constexpr char kVectorNonce[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-constexpr char kVectorHmac[] = "544a4801fad68faaefb58fb05609008616e4cce83f6b603409ddeafc4e1fdd28";
+constexpr char kVectorCoordinatorNonce[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+constexpr char kVectorWorkerNonce[] =
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+constexpr char kVectorProof[] = "ac57db2174f9ea5b0c1fbafb610ac6d98098dfe4fb7552a65e5fb71968031507";
+constexpr char kVectorHmac[] = "ea3186a4141a65aade074237f24bb780608b70b371cc306316823941062adb3c";
+constexpr char kVectorSessionKey[] =
+    "2ad0ff9b4c143cc32b4271bb95728721849ffa5982402d968c0fb8057ec2fff5";
+constexpr char kVectorWelcome[] =
+    R"({"type":"welcome","objective":{"kind":"command","command":"python3 train.py",)"
+    R"("timeout_seconds":0},"heartbeat_seconds":10,"lease_seconds":60,"study":"cifar-policy"})";
+constexpr char kVectorWelcomeMac[] =
+    "f504af7c0f82354a5f943eff535e6ed12a0191625bf6dfc7925b23e2d40061dd";
+constexpr char kVectorRequestSealed[] =
+    R"({"type":"request","mac":"71d251f58a5196bfe6e1c6e77a1eea5058e1499638457663d88e2ccb91cd13c1"})";
 
 std::string body_error(std::string_view body) {
   try {
@@ -44,7 +58,12 @@ struct Example {
 std::vector<Example> examples() {
   const std::string hex(64, 'a');
   return {
-      {{{"type", "hello"}, {"protocol", 1}, {"worker", "w1"}, {"pid", 42}, {"host", "node7"}},
+      {{{"type", "hello"},
+        {"protocol", 2},
+        {"worker", "w1"},
+        {"pid", 42},
+        {"host", "node7"},
+        {"nonce", hex}},
        {"protocol", "worker"}},
       {{{"type", "auth"}, {"hmac", hex}}, {"hmac"}},
       {{{"type", "request"}}, {}},
@@ -58,7 +77,7 @@ std::vector<Example> examples() {
        {"trial", "value"}},
       {{{"type", "failure"}, {"trial", 3}, {"message", "out of memory"}}, {"trial", "message"}},
       {{{"type", "bye"}}, {}},
-      {{{"type", "challenge"}, {"nonce", hex}, {"protocol", 1}, {"study", "s"}},
+      {{{"type", "challenge"}, {"nonce", hex}, {"protocol", 2}, {"study", "s"}, {"proof", hex}},
        {"nonce", "protocol", "study"}},
       {{{"type", "welcome"},
         {"objective", {{"kind", "command"}, {"command", "echo 1"}, {"timeout_seconds", 0}}},
@@ -268,6 +287,23 @@ TEST(NetFrameDecoderTest, RandomChunks) {
   EXPECT_EQ(decoder.buffered(), 0u);
 }
 
+TEST(NetFrameDecoderTest, NextBodyGivesTheRawBytes) {
+  const std::string body = R"({ "type" : "bye", "b": 2, "a": 1 })";  // as sent, not re-dumped
+  const json message = {{"type", "request"}};
+  EXPECT_EQ(encode_frame(message), frame_of(encode_body(message)));
+  const std::string stream = frame_of(body) + encode_frame(message);
+  FrameDecoder decoder;
+  decoder.feed(stream.data(), stream.size() - 1);
+  EXPECT_EQ(decoder.next_body(), body);
+  EXPECT_EQ(decoder.next_body(), std::nullopt);
+  decoder.feed(stream.data() + stream.size() - 1, 1);
+  EXPECT_EQ(decoder.next(), message);
+  const std::string over = std::string("\0\x10\0\x01", 4);
+  decoder.feed(over.data(), over.size());
+  EXPECT_THROW(decoder.next_body(), ProtocolError);
+  EXPECT_THROW(decoder.next(), ProtocolError);  // the error sticks for both
+}
+
 TEST(NetFrameDecoderTest, PartialFrameWaitsAndOverLimitFails) {
   FrameDecoder decoder(16);
   const std::string frame = encode_frame({{"type", "bye"}});  // 14-byte body
@@ -310,30 +346,77 @@ TEST(NetFrameDecoderTest, GarbageOnlyEverThrowsProtocolError) {
   EXPECT_GT(errors, 1500);
 }
 
-TEST(NetAuthTest, DocumentedTestVector) {
-  EXPECT_EQ(auth_hmac_hex(kVectorToken, kVectorNonce), kVectorHmac);
-  EXPECT_TRUE(auth_verify(kVectorToken, kVectorNonce, kVectorHmac));
+std::string hex_of(const std::array<unsigned char, 32>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (const unsigned char b : bytes) {
+    hex += kDigits[b >> 4];
+    hex += kDigits[b & 0xF];
+  }
+  return hex;
 }
 
-TEST(NetAuthTest, MatchesAnIndependentImplementation) {
-  // python3: hmac.new(b"correct horse battery staple", b"autoaug-auth/v1:" + b"f" * 64,
-  //                   hashlib.sha256).hexdigest()
-  EXPECT_EQ(auth_hmac_hex("correct horse battery staple", std::string(64, 'f')),
-            "a23dc7cd216ae33a4ca8d0524dc46f805f258a211420389713e131b7433dec01");
+std::string sealed_welcome() {
+  std::string sealed = kVectorWelcome;
+  sealed.pop_back();
+  return sealed + R"(,"mac":")" + kVectorWelcomeMac + "\"}";
 }
 
-TEST(NetAuthTest, VerifyRejectsWrongTokenAndMalformedHex) {
-  EXPECT_FALSE(auth_verify("autoaug-example-token-0123456788", kVectorNonce, kVectorHmac));
-  std::string upper = kVectorHmac;
-  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-  EXPECT_FALSE(auth_verify(kVectorToken, kVectorNonce, upper));
-  EXPECT_FALSE(auth_verify(kVectorToken, kVectorNonce, std::string(kVectorHmac).substr(2)));
-  EXPECT_FALSE(auth_verify(kVectorToken, kVectorNonce, std::string(kVectorHmac) + "00"));
-  std::string not_hex = kVectorHmac;
-  not_hex[10] = 'g';
-  EXPECT_FALSE(auth_verify(kVectorToken, kVectorNonce, not_hex));
-  EXPECT_FALSE(auth_verify(kVectorToken, "0001", auth_hmac_hex(kVectorToken, "0001")));
-  EXPECT_FALSE(auth_verify(kVectorToken, kVectorNonce, ""));
+TEST(NetAuthTest, DocumentedTestVectors) {
+  EXPECT_EQ(coordinator_proof_hex(kVectorToken, kVectorWorkerNonce, kVectorCoordinatorNonce),
+            kVectorProof);
+  EXPECT_TRUE(coordinator_proof_verify(kVectorToken, kVectorWorkerNonce, kVectorCoordinatorNonce,
+                                       kVectorProof));
+  EXPECT_EQ(auth_hmac_hex(kVectorToken, kVectorCoordinatorNonce, kVectorWorkerNonce), kVectorHmac);
+  EXPECT_TRUE(auth_verify(kVectorToken, kVectorCoordinatorNonce, kVectorWorkerNonce, kVectorHmac));
+  SessionMac coordinator(kVectorToken, kVectorCoordinatorNonce, kVectorWorkerNonce,
+                         Side::kCoordinator);
+  SessionMac worker(kVectorToken, kVectorCoordinatorNonce, kVectorWorkerNonce, Side::kWorker);
+  EXPECT_EQ(hex_of(coordinator.key()), kVectorSessionKey);
+  EXPECT_EQ(hex_of(worker.key()), kVectorSessionKey);
+  EXPECT_EQ(coordinator.seal(kVectorWelcome), sealed_welcome());
+  EXPECT_EQ(worker.seal(R"({"type":"request"})"), kVectorRequestSealed);
+  EXPECT_TRUE(worker.open(sealed_welcome()));
+  EXPECT_TRUE(coordinator.open(kVectorRequestSealed));
+  // The sealed body is still a valid message; the receiver ignores `mac`.
+  EXPECT_EQ(parse_message(sealed_welcome())["study"], "cifar-policy");
+}
+
+TEST(NetAuthTest, ProofAndAuthUseDifferentLabels) {
+  // Reflection: the proof the coordinator sends can never pass as the worker's auth.
+  const std::string proof =
+      coordinator_proof_hex(kVectorToken, kVectorWorkerNonce, kVectorCoordinatorNonce);
+  EXPECT_FALSE(auth_verify(kVectorToken, kVectorCoordinatorNonce, kVectorWorkerNonce, proof));
+  EXPECT_FALSE(auth_verify(kVectorToken, kVectorWorkerNonce, kVectorCoordinatorNonce, proof));
+  EXPECT_FALSE(coordinator_proof_verify(kVectorToken, kVectorCoordinatorNonce, kVectorWorkerNonce,
+                                        kVectorHmac));
+}
+
+TEST(NetAuthTest, VerifyRejectsWrongTokenNonceOrderAndMalformedHex) {
+  const std::string c = kVectorCoordinatorNonce, w = kVectorWorkerNonce;
+  EXPECT_FALSE(auth_verify("autoaug-example-token-0123456788", c, w, kVectorHmac));
+  EXPECT_FALSE(coordinator_proof_verify("autoaug-example-token-0123456788", w, c, kVectorProof));
+  EXPECT_FALSE(auth_verify(kVectorToken, w, c, kVectorHmac));  // nonces swapped
+  EXPECT_FALSE(coordinator_proof_verify(kVectorToken, c, w, kVectorProof));
+  for (const std::string& good : {std::string(kVectorHmac), std::string(kVectorProof)}) {
+    std::string upper = good;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    std::string not_hex = good;
+    not_hex[10] = 'g';
+    for (const std::string& bad : {upper, good.substr(2), good + "00", not_hex, std::string()}) {
+      EXPECT_FALSE(auth_verify(kVectorToken, c, w, bad)) << bad;
+      EXPECT_FALSE(coordinator_proof_verify(kVectorToken, w, c, bad)) << bad;
+    }
+  }
+  // Nonces that are not 64 lowercase hex digits are refused even with a matching MAC.
+  for (const std::string& nonce : {std::string("0001"), c + "00", std::string(64, 'A')}) {
+    EXPECT_FALSE(auth_verify(kVectorToken, nonce, w, auth_hmac_hex(kVectorToken, nonce, w)));
+    EXPECT_FALSE(auth_verify(kVectorToken, c, nonce, auth_hmac_hex(kVectorToken, c, nonce)));
+    EXPECT_FALSE(coordinator_proof_verify(kVectorToken, nonce, c,
+                                          coordinator_proof_hex(kVectorToken, nonce, c)));
+    EXPECT_FALSE(coordinator_proof_verify(kVectorToken, w, nonce,
+                                          coordinator_proof_hex(kVectorToken, w, nonce)));
+  }
 }
 
 TEST(NetAuthTest, RandomValuesAreFreshLowercaseHex) {
@@ -346,7 +429,97 @@ TEST(NetAuthTest, RandomValuesAreFreshLowercaseHex) {
   }
   EXPECT_NE(a, b);
   EXPECT_NE(a, t);
-  EXPECT_TRUE(auth_verify(t, a, auth_hmac_hex(t, a)));
+  EXPECT_TRUE(auth_verify(t, a, b, auth_hmac_hex(t, a, b)));
+}
+
+// Both ends of one session, with random nonces.
+struct SessionPair {
+  SessionPair()
+      : coordinator_nonce(random_nonce_hex()),
+        worker_nonce(random_nonce_hex()),
+        coordinator(kVectorToken, coordinator_nonce, worker_nonce, Side::kCoordinator),
+        worker(kVectorToken, coordinator_nonce, worker_nonce, Side::kWorker) {}
+  std::string coordinator_nonce, worker_nonce;
+  SessionMac coordinator, worker;
+};
+
+TEST(NetSessionMacTest, SealedFramesOpenInOrderBothWays) {
+  SessionPair p;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 50; ++i) {
+    const std::string body = encode_body({{"type", "ack"}, {"trial", static_cast<int>(rng())}});
+    if (rng() % 2) {
+      const std::string sealed = p.coordinator.seal(body);
+      EXPECT_EQ(sealed.size(), body.size() - 1 + SessionMac::kSuffixLength);
+      ASSERT_TRUE(p.worker.open(sealed)) << i;
+    } else {
+      ASSERT_TRUE(p.coordinator.open(p.worker.seal(body))) << i;
+    }
+  }
+  EXPECT_THROW(p.worker.seal("{}"), std::invalid_argument);
+  EXPECT_THROW(p.worker.seal("[1,2]"), std::invalid_argument);
+  EXPECT_TRUE(p.coordinator.open(p.worker.seal(R"({"type":"bye"})")));  // nothing was used up
+}
+
+TEST(NetSessionMacTest, TamperedFramesFail) {
+  const std::string body = R"({"type":"result","trial":3,"value":0.5})";
+  std::mt19937 rng(9);
+  for (int round = 0; round < 200; ++round) {
+    SessionPair p;
+    std::string sealed = p.worker.seal(body);
+    const std::size_t at = rng() % sealed.size();
+    sealed[at] = static_cast<char>(sealed[at] ^ (1 + rng() % 255));
+    EXPECT_FALSE(p.coordinator.open(sealed)) << sealed;
+  }
+  SessionPair p;
+  const std::string sealed = p.worker.seal(body);
+  EXPECT_FALSE(p.coordinator.open(sealed.substr(0, sealed.size() - 1)));
+  EXPECT_FALSE(p.coordinator.open(sealed + " "));
+  EXPECT_FALSE(p.coordinator.open(body));  // unsealed
+  EXPECT_FALSE(p.coordinator.open(""));
+  EXPECT_TRUE(p.coordinator.open(sealed));  // failures used nothing up
+  // Another session's key (other nonces, or another token) does not open it.
+  SessionPair other;
+  EXPECT_FALSE(other.coordinator.open(sealed));
+  SessionMac wrong_token("another-token-of-enough-length", p.coordinator_nonce, p.worker_nonce,
+                         Side::kCoordinator);
+  SessionMac fresh_worker(kVectorToken, p.coordinator_nonce, p.worker_nonce, Side::kWorker);
+  EXPECT_FALSE(wrong_token.open(fresh_worker.seal(body)));
+}
+
+TEST(NetSessionMacTest, ReplayedFrameFailsTheSecondTime) {
+  SessionPair p;
+  const std::string sealed = p.worker.seal(R"({"type":"request"})");
+  EXPECT_TRUE(p.coordinator.open(sealed));
+  EXPECT_FALSE(p.coordinator.open(sealed));
+}
+
+TEST(NetSessionMacTest, SwappedFramesFail) {
+  SessionPair p;
+  const std::string first = p.coordinator.seal(R"({"type":"ack","trial":1})");
+  const std::string second = p.coordinator.seal(R"({"type":"cancel","trial":1,"reason":"x"})");
+  EXPECT_FALSE(p.worker.open(second));
+  EXPECT_TRUE(p.worker.open(first));
+  EXPECT_TRUE(p.worker.open(second));
+}
+
+TEST(NetSessionMacTest, DroppedFrameMakesTheNextFail) {
+  SessionPair p;
+  p.worker.seal(R"({"type":"heartbeat","trial":1})");  // lost on the way
+  EXPECT_FALSE(p.coordinator.open(p.worker.seal(R"({"type":"result","trial":1,"value":1})")));
+}
+
+TEST(NetSessionMacTest, AFrameIsNotAcceptedBackByItsSender) {
+  // Reflection: a worker-sealed frame sent back to the worker, or a coordinator-sealed frame to
+  // the coordinator, does not open, even at the same sequence number.
+  SessionPair p;
+  const std::string from_worker = p.worker.seal(R"({"type":"request"})");
+  const std::string from_coordinator = p.coordinator.seal(R"({"type":"request"})");
+  EXPECT_NE(from_worker, from_coordinator);
+  EXPECT_FALSE(p.worker.open(from_worker));
+  EXPECT_FALSE(p.coordinator.open(from_coordinator));
+  EXPECT_TRUE(p.worker.open(from_coordinator));
+  EXPECT_TRUE(p.coordinator.open(from_worker));
 }
 
 class NetLoadTokenTest : public ::testing::Test {

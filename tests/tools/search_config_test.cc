@@ -183,7 +183,7 @@ TEST(SearchConfig, WrongTypesAreNamedWithALine) {
             "loader_threads, channels_last, device)");
   EXPECT_EQ(load_error("- data\n"),
             "search.yaml:1: expected a mapping with the sections data, training, space, search, "
-            "workers");
+            "rescore, workers");
   EXPECT_EQ(load_error("training:\n  epochs:\n"),
             "search.yaml:2: training.epochs: has no value (leave the key out for the default, 4)");
 }

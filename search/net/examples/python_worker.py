@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """An autoaug worker in plain Python 3 (standard library only); see search/net/PROTOCOL.md.
 
-Connects to `autoaug serve`, authenticates with the shared token and evaluates trials until the
-coordinator is done. It runs the study's "command" objective, or, with --python-objective
-MODULE:FUNC, calls FUNC(params) -> float in this process instead (e.g. a PyTorch trainer).
+Connects to `autoaug serve`, checks that the coordinator knows the shared token, authenticates
+with it, and evaluates trials until the coordinator is done; every message after the handshake is
+sealed with a per-connection key. It runs the study's "command" objective (a shell command chosen
+by the coordinator) only with --allow-command, or, with --python-objective MODULE:FUNC, calls
+FUNC(params) -> float in this process instead (e.g. a PyTorch trainer).
 
-    AUTOAUG_TOKEN=... python3 python_worker.py --connect head-node:7000
+    AUTOAUG_TOKEN=... python3 python_worker.py --connect head-node:7000 --allow-command
     python3 python_worker.py --connect head-node:7000 --token-file ~/.autoaug/token \\
         --python-objective train:objective
 
@@ -20,6 +22,8 @@ import importlib
 import json
 import math
 import os
+import re
+import secrets
 import signal
 import socket
 import struct
@@ -28,9 +32,13 @@ import sys
 import threading
 import time
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAX_FRAME = 1 << 20
+REPLY_TIMEOUT = 30  # seconds a reply may take, except the answer to a parked request
 STDERR_TAIL = 2000
+HEX64 = re.compile(r"[0-9a-f]{64}")
+MAC_PREFIX = b',"mac":"'
+MAC_SUFFIX_LENGTH = len(MAC_PREFIX) + 64 + 2  # ,"mac":"<64 hex>"}
 
 
 class Refused(Exception):
@@ -45,18 +53,48 @@ class CoordinatorError(ConnectionError):
     """An `error` message; the coordinator closes the connection after it."""
 
 
+def hmac_sha256(key, message):
+    return hmac.new(key, message.encode() if isinstance(message, str) else message,
+                    hashlib.sha256)
+
+
 class Connection:
-    """Length-prefixed JSON frames over a connected socket."""
+    """Length-prefixed JSON frames over a connected socket, sealed once seal() was called."""
 
     def __init__(self, sock):
         self.sock = sock
         self.reader = sock.makefile("rb")
+        self.key, self.sent, self.received = None, 0, 0
+
+    def seal(self, key):
+        """From now on, seal every frame sent and open every frame received with `key`."""
+        self.key = key
+
+    def mac(self, sender, seq, body):
+        return hmac_sha256(self.key, f"{sender}:{seq}:".encode() + body).hexdigest().encode()
 
     def send(self, type_, **fields):
-        body = json.dumps({"type": type_, **fields}, separators=(",", ":"), allow_nan=False)
-        self.sock.sendall(struct.pack(">I", len(body)) + body.encode())
+        body = json.dumps({"type": type_, **fields}, separators=(",", ":"),
+                          allow_nan=False).encode()
+        if self.key is not None:
+            body = body[:-1] + MAC_PREFIX + self.mac("worker", self.sent, body) + b'"}'
+            self.sent += 1
+        self.sock.sendall(struct.pack(">I", len(body)) + body)
 
-    def expect(self, *types):
+    def open(self, body):
+        """The body without its seal, when the coordinator sealed it as its next frame."""
+        suffix = body[-MAC_SUFFIX_LENGTH:]
+        mac = suffix[len(MAC_PREFIX):-2]
+        plain = body[:-MAC_SUFFIX_LENGTH] + b"}"
+        if (len(body) < MAC_SUFFIX_LENGTH + 2 or not suffix.startswith(MAC_PREFIX)
+                or not suffix.endswith(b'"}') or not HEX64.fullmatch(mac.decode("latin-1"))
+                or not hmac.compare_digest(mac, self.mac("coordinator", self.received, plain))):
+            raise ConnectionError("a message from the coordinator failed authentication")
+        self.received += 1
+
+    def expect(self, *types, parked=False):
+        """The next message, of one of `types`. `parked`: the coordinator may hold it for long."""
+        self.sock.settimeout(None if parked else REPLY_TIMEOUT)
         header = self.reader.read(4)
         if len(header) < 4:
             raise ConnectionError("connection closed by the coordinator")
@@ -66,6 +104,8 @@ class Connection:
         body = self.reader.read(length)
         if len(body) < length:
             raise ConnectionError("connection closed by the coordinator")
+        if self.key is not None:
+            self.open(body)
         message = json.loads(body)
         if message.get("type") == "error":
             raise CoordinatorError(f"coordinator: {message.get('message')}")
@@ -179,22 +219,39 @@ class Worker:
         self.evaluate = python_objective(args.python_objective) if args.python_objective else None
         self.failing_since = None
 
-    def session(self, conn):
-        """One connection, from hello to done. Returns normally only when the study is done."""
+    def handshake(self, conn):
+        """hello, challenge (with the coordinator's proof), auth, welcome; then all is sealed."""
+        nonce = secrets.token_hex(32)
         conn.send("hello", protocol=PROTOCOL_VERSION, worker=self.args.name, pid=os.getpid(),
-                  host=socket.gethostname()[:256])
+                  host=socket.gethostname()[:256], nonce=nonce)
         try:
-            nonce = conn.expect("challenge")["nonce"]
-            mac = hmac.new(self.token, f"autoaug-auth/v1:{nonce}".encode(), hashlib.sha256)
-            conn.send("auth", hmac=mac.hexdigest())
-            welcome = conn.expect("welcome")
+            challenge = conn.expect("challenge")
+            if challenge.get("protocol") != PROTOCOL_VERSION:
+                raise Refused(f"the coordinator speaks protocol {challenge.get('protocol')}; "
+                              f"this worker speaks {PROTOCOL_VERSION}")
+            theirs = challenge["nonce"]
+            proof = challenge.get("proof")
+            expected = hmac_sha256(self.token, f"autoaug-coordinator/v2:{nonce}:{theirs}")
+            if not (isinstance(proof, str) and HEX64.fullmatch(proof)
+                    and hmac.compare_digest(proof, expected.hexdigest())):
+                raise Refused(f"the coordinator at {self.args.connect} did not prove it knows "
+                              "the token (wrong token, or not the real coordinator); "
+                              "nothing was run")
+            answer = hmac_sha256(self.token, f"autoaug-auth/v2:{theirs}:{nonce}")
+            conn.send("auth", hmac=answer.hexdigest())
+            conn.seal(hmac_sha256(self.token, f"autoaug-session/v2:{theirs}:{nonce}").digest())
+            return conn.expect("welcome")
         except CoordinatorError as e:
             raise Refused(str(e)) from None
+
+    def session(self, conn):
+        """One connection, from hello to done. Returns normally only when the study is done."""
+        welcome = self.handshake(conn)
         self.failing_since = None
         evaluate = self.evaluate or self.objective(welcome["objective"])
         while True:
             conn.send("request")
-            lease = conn.expect("lease", "done")
+            lease = conn.expect("lease", "done", parked=True)
             if lease["type"] == "done":
                 print(f"python_worker: done ({lease['reason']})", file=sys.stderr)
                 conn.send("bye")
@@ -208,6 +265,10 @@ class Worker:
         if spec.get("kind") != "command":
             raise Refused(f"cannot run a {spec.get('kind')!r} objective; "
                           "use the C++ worker or --python-objective")
+        if not self.args.allow_command:
+            raise Refused(f"the coordinator asks this worker to run the shell command "
+                          f"{spec.get('command')!r}; command objectives run only with "
+                          "--allow-command")
         return command_objective(spec["command"], spec.get("timeout_seconds", 0))
 
     @staticmethod
@@ -257,6 +318,8 @@ def main():
     parser.add_argument("--token-file", default="", help="default: $AUTOAUG_TOKEN")
     parser.add_argument("--python-objective", metavar="MODULE:FUNC",
                         help="call FUNC(params) -> float instead of the study's objective")
+    parser.add_argument("--allow-command", action="store_true",
+                        help="run `command` objectives (the coordinator's shell command) here")
     parser.add_argument("--give-up-after", type=float, default=30.0, metavar="SECONDS",
                         help="stop reconnecting after this long without a session (default 30)")
     parser.add_argument("--name", default=f"python-{socket.gethostname()}-{os.getpid()}"[:128])
