@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -337,7 +338,9 @@ class Coordinator::Impl {
 
   void finish_trial(int n, bool ok, double value, const std::string& message, const json& metrics) {
     if (state_[n] == search::StoredState::kQueued) {
-      queue_.erase(std::find(queue_.begin(), queue_.end(), n));
+      const auto it = std::find(queue_.begin(), queue_.end(), n);
+      assert(it != queue_.end());
+      queue_.erase(it);
     }
     running_.erase(n);
     if (ok) {
@@ -397,14 +400,33 @@ class Coordinator::Impl {
     mutate([reason = finish_reason_](search::StudyStore& s) {
       s.log("coordinator", {{"event", "finished"}, {"reason", reason}});
     });
-    for (auto& [n, lease] : std::map<int, Lease>(running_.begin(), running_.end())) {
+    std::vector<int> leased;
+    for (const auto& [n, lease] : running_) leased.push_back(n);
+    for (int n : leased) {
       revoke(n);
       state_[n] = search::StoredState::kQueued;
       mutate([n](search::StudyStore& s) { s.requeue(n, "the study finished first"); });
     }
+    queue_.insert(queue_.begin(), leased.begin(), leased.end());
     serve_parked();
     // Workers still connected get `done` on their next request; give them a moment, then stop.
     drain_deadline_ = Clock::now() + std::chrono::seconds(2);
+  }
+
+  // Debug builds: each queued trial is in queue_ exactly once, each running one in running_, and
+  // neither holds any other trial.
+  void check_invariants() const {
+#ifndef NDEBUG
+    std::vector<int> in_queue(state_.size(), 0);
+    for (int n : queue_) ++in_queue[n];
+    for (const auto& [n, lease] : running_) assert(state_[n] == search::StoredState::kRunning);
+    for (std::size_t n = 0; n < state_.size(); ++n) {
+      const bool queued = state_[n] == search::StoredState::kQueued;
+      const bool running = state_[n] == search::StoredState::kRunning;
+      assert(in_queue[n] == (queued ? 1 : 0));
+      assert(running_.count(static_cast<int>(n)) == (running ? 1u : 0u));
+    }
+#endif
   }
 
   // ---- connections -------------------------------------------------------------------------
@@ -475,6 +497,7 @@ class Coordinator::Impl {
             co_return;
           }
           handle(c, parse_message(*body));
+          check_invariants();
           if (c->closed) co_return;
         }
       }
@@ -514,8 +537,9 @@ class Coordinator::Impl {
       reply(c, {{"type", "ack"}, {"trial", n}});
     } else if (type == "result" || type == "failure") {
       const int n = m["trial"];
-      if (!finishable(n)) {
-        // Finished meanwhile (a lost lease completed elsewhere) or unknown: nothing to store.
+      if (finished_ || !finishable(n)) {
+        // The study is over, the trial finished meanwhile (a lost lease completed elsewhere), or
+        // it is unknown: nothing to store.
         reply(c, {{"type", "ack"}, {"trial", n}, {"ignored", true}});
         c->leases.erase(n);
         return;
@@ -688,12 +712,15 @@ class Coordinator::Impl {
       if (lease.deadline <= now) expired.push_back(n);
     }
     for (int n : expired) {
-      const auto holder = connections_.find(running_[n].connection);
-      const std::string worker = running_[n].worker;
+      const auto it = running_.find(n);
+      if (it == running_.end()) continue;  // revoked: an earlier one ended the study
+      const auto holder = connections_.find(it->second.connection);
+      const std::string worker = it->second.worker;
       if (holder != connections_.end()) holder->second->leases.erase(n);
       lose_lease(n,
                  fmt::format("no heartbeat from worker '{}' for {:g} s", worker, o_.lease_seconds));
     }
+    check_invariants();
     if (refused_ > 0 && now >= next_refusal_log_) {
       spdlog::warn("refused {} connections over the limit of {} ({} unauthenticated at most)",
                    refused_, o_.max_connections, std::max(1, o_.max_connections / 4));

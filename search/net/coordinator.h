@@ -14,7 +14,9 @@
 // Leases: a lease lasts `lease_seconds` from the last heartbeat. A lease that expires, or whose
 // connection closes, re-queues the trial with the same parameters; after `max_attempts` lost
 // leases the trial is marked failed. A result for a trial whose lease was lost is still accepted
-// while the trial is not finished (the work is valid); any newer lease of it is cancelled.
+// while the trial is not finished (the work is valid); any newer lease of it is cancelled. When
+// the study finishes, the trials still leased are queued again and every later result or
+// failure is acknowledged as ignored.
 //
 // Hostile clients: frames over `max_frame` bytes, malformed JSON, unknown messages, anything
 // before authentication, a wrong HMAC, or a frame after it whose seal does not open (forged,
@@ -63,7 +65,7 @@ struct CoordinatorOptions {
 struct CoordinatorSummary {
   int complete = 0;
   int failed = 0;
-  int queued = 0;             // re-queued or never leased, when stopped early
+  int queued = 0;             // never leased, or re-queued (a lost lease, the study finished)
   int running = 0;            // leased when stopped; re-queued by the next resume
   bool finished = false;      // the target was reached (or the space exhausted, or too many failed)
   std::uint64_t commits = 0;  // store transactions (group commits) this run made

@@ -53,22 +53,35 @@ bool not_ready(const boost::system::error_code& ec) {
 // How long a receive may wait.
 enum class Wait { kReply, kParked };
 
-// One connection. The socket is non-blocking; every read and write waits with poll(), bounded by
-// the reply timeout, and notices a stop request within 100 ms.
+// The reply timeout in effect: never longer than give_up_after_seconds (when that is positive), so
+// a silent coordinator cannot keep the worker past the time it was told to give up after.
+double effective_reply_timeout(const WorkerOptions& o) {
+  if (o.give_up_after_seconds <= 0) return o.reply_timeout_seconds;
+  if (o.reply_timeout_seconds <= 0) return o.give_up_after_seconds;
+  return std::min(o.reply_timeout_seconds, o.give_up_after_seconds);
+}
+
+// One connection. The socket is non-blocking; the connect and every read and write wait with
+// poll(), bounded by the effective reply timeout, and notice a stop request within 100 ms.
 class Session {
  public:
   Session(asio::io_context& io, const WorkerOptions& o)
-      : socket_(io), o_(o), decoder_(o.max_frame) {}
+      : socket_(io), o_(o), timeout_(effective_reply_timeout(o)), decoder_(o.max_frame) {}
 
+  // Connects to the first address of the coordinator's host that answers within the timeout
+  // (one deadline for all of them). Throws ConnectionLost when none does.
   void connect() {
     tcp::resolver resolver(socket_.get_executor());
     boost::system::error_code ec;
     const auto endpoints = resolver.resolve(o_.host, std::to_string(o_.port), ec);
     if (ec) throw ConnectionLost("cannot resolve " + o_.host + ": " + ec.message());
-    asio::connect(socket_, endpoints, ec);
-    if (ec) throw ConnectionLost(ec.message());
-    socket_.non_blocking(true, ec);
-    if (ec) throw ConnectionLost("cannot make the socket non-blocking: " + ec.message());
+    const auto deadline = deadline_after(timeout_);
+    std::string error = "no address for " + o_.host;
+    for (const auto& entry : endpoints) {
+      error = try_connect(entry.endpoint(), deadline);
+      if (error.empty()) break;
+    }
+    if (!error.empty()) throw ConnectionLost(error);
     socket_.set_option(tcp::no_delay(true), ec);
     // A coordinator machine that vanishes without closing the connection is noticed within
     // about a minute, even while a request waits for a trial (which may take long).
@@ -93,7 +106,7 @@ class Session {
 
   void send(const json& message) { send_raw(frame(message)); }
   void send_raw(const std::string& frames) {
-    const auto deadline = deadline_after(o_.reply_timeout_seconds);
+    const auto deadline = deadline_after(timeout_);
     for (std::size_t sent = 0; sent < frames.size();) {
       boost::system::error_code ec;
       sent += socket_.write_some(asio::buffer(frames.data() + sent, frames.size() - sent), ec);
@@ -107,7 +120,7 @@ class Session {
 
   // The next message; reads as much as the socket has, so replies sent together cost one read.
   json receive(Wait wait = Wait::kReply) {
-    const auto deadline = deadline_after(wait == Wait::kParked ? 0.0 : o_.reply_timeout_seconds);
+    const auto deadline = deadline_after(wait == Wait::kParked ? 0.0 : timeout_);
     for (;;) {
       if (std::optional<json> m = next_message()) {
         if ((*m)["type"] == "error") throw Refused((*m)["message"].get<std::string>());
@@ -166,17 +179,41 @@ class Session {
     }
   }
 
-  // Waits until the socket is ready for `events`. Throws ConnectionLost past `deadline` or on a
-  // stop request.
-  void wait_for(short events, const Deadline& deadline) {
+  // Opens the socket, non-blocking, and connects it to `endpoint` by `deadline`. Returns why it
+  // could not (the socket is then closed again), or "".
+  std::string try_connect(const tcp::endpoint& endpoint, const Deadline& deadline) {
+    boost::system::error_code ec;
+    socket_.open(endpoint.protocol(), ec);
+    if (!ec) socket_.non_blocking(true, ec);
+    if (ec) return "cannot open a non-blocking socket: " + ec.message();
+    int error = 0;
+    if (::connect(socket_.native_handle(), endpoint.data(), endpoint.size()) != 0) {
+      error = errno;
+      if (error == EINPROGRESS || error == EINTR) {
+        wait_for(POLLOUT, deadline, "accept the connection");
+        socklen_t size = sizeof error;
+        if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) {
+          error = errno;
+        }
+      }
+    }
+    if (error == 0) return {};
+    socket_.close(ec);
+    return "cannot connect to " + endpoint.address().to_string() + ":" +
+           std::to_string(endpoint.port()) + ": " + std::strerror(error);
+  }
+
+  // Waits until the socket is ready for `events`. Throws ConnectionLost past `deadline` (saying
+  // that the coordinator did not `what` in time) or on a stop request.
+  void wait_for(short events, const Deadline& deadline, const char* what = "answer") {
     for (;;) {
       if (stop_requested(o_)) throw ConnectionLost("stopped");
       int slice_ms = 100;
       if (deadline) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
         if (left.count() <= 0) {
-          throw ConnectionLost(fmt::format("the coordinator did not answer within {:g} s",
-                                           o_.reply_timeout_seconds));
+          throw ConnectionLost(
+              fmt::format("the coordinator did not {} within {:g} s", what, timeout_));
         }
         slice_ms = static_cast<int>(std::min<std::int64_t>(slice_ms, left.count()));
       }
@@ -191,6 +228,7 @@ class Session {
 
   tcp::socket socket_;
   const WorkerOptions& o_;
+  const double timeout_;  // seconds; 0: none
   FrameDecoder decoder_;
   std::optional<SessionMac> mac_;
   std::array<char, 16384> buffer_;

@@ -23,9 +23,11 @@ struct WorkerOptions {
   std::string token;
   std::string name;  // shown in the coordinator's log and store
   double give_up_after_seconds = 60;
-  // A coordinator that leaves a handshake step, a heartbeat or a result unanswered (or does not
-  // take a frame) for this long is treated as gone: the worker reconnects. 0: wait forever. A
-  // parked request always waits as long as the coordinator holds it.
+  // A coordinator that does not accept the connection, or leaves a handshake step, a heartbeat
+  // or a result unanswered (or does not take a frame) for this long is treated as gone: the
+  // worker reconnects. 0: wait forever. Never longer than give_up_after_seconds when that is
+  // positive (0 then means give_up_after_seconds), so a silent coordinator cannot keep the worker
+  // past it. A parked request always waits as long as the coordinator holds it.
   double reply_timeout_seconds = 30;
   std::uint32_t max_frame = 1u << 20;
   // When not null and set (e.g. by SIGTERM), the running trial is cancelled and the worker says

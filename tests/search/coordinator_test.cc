@@ -319,6 +319,63 @@ TEST(Coordinator, LostLeasesAreQueuedAgainAndCompletedByOthers) {
   EXPECT_TRUE(requeued);
 }
 
+// An authenticated raw client that holds the lease of one trial.
+struct Leaseholder : RawClient {
+  explicit Leaseholder(int port) : RawClient(port) {
+    authenticate();
+    EXPECT_EQ(receive()["type"], "welcome");
+    send({{"type", "request"}});
+    const json lease = receive();
+    EXPECT_EQ(lease["type"], "lease");
+    trial = lease["trial"];
+  }
+  // Sends `m` for the held trial and returns the reply.
+  json report(json m) {
+    m["trial"] = trial;
+    send(m);
+    return receive();
+  }
+  int trial = -1;
+};
+
+// The study ends by failures while another worker holds a lease. What that worker sends for its
+// trial afterwards (a result, a duplicate, a failure) is acknowledged as ignored; the trial stays
+// queued in the store, and the summary counts it there.
+TEST(Coordinator, ReportsAfterTheStudyEndedByFailuresAreIgnored) {
+  CoordinatorOptions o;
+  o.max_failed = 1;
+  Served s(fresh_db("ended_by_failures"), 5, o);
+  Leaseholder failing(s.coordinator->port());
+  Leaseholder late(s.coordinator->port());
+  ASSERT_NE(failing.trial, late.trial);
+  const json failed = failing.report({{"type", "failure"}, {"message", "boom"}});
+  EXPECT_EQ(failed["type"], "ack");
+  EXPECT_FALSE(failed.contains("ignored")) << failed;
+  for (const json& m :
+       {json{{"type", "result"}, {"value", 1.0}}, json{{"type", "result"}, {"value", 2.0}},
+        json{{"type", "failure"}, {"message", "late"}}}) {
+    const json ack = late.report(m);
+    EXPECT_EQ(ack["type"], "ack") << ack;
+    EXPECT_EQ(ack.value("ignored", false), true) << m << " got " << ack;
+  }
+  EXPECT_EQ(late.report({{"type", "heartbeat"}})["type"], "cancel");
+  late.send({{"type", "request"}});
+  EXPECT_EQ(late.receive()["type"], "done");
+  failing.send({{"type", "bye"}});
+  late.send({{"type", "bye"}});
+  s.wait();
+  EXPECT_TRUE(s.summary.finished);
+  EXPECT_EQ(s.summary.reason, "1 trials failed");
+  EXPECT_EQ(s.summary.complete, 0);
+  EXPECT_EQ(s.summary.failed, 1);
+  EXPECT_EQ(s.summary.queued, 1);
+  EXPECT_EQ(s.summary.running, 0);
+  EXPECT_EQ(s.finished, std::vector<int>{failing.trial});
+  EXPECT_EQ(s.store.trial(failing.trial)->state, search::StoredState::kFailed);
+  EXPECT_EQ(s.store.trial(late.trial)->state, search::StoredState::kQueued);
+  EXPECT_EQ(s.store.counts().at(search::StoredState::kComplete), 0);
+}
+
 TEST(Coordinator, ResumeQueuesRunningTrialsAgain) {
   const fs::path db = fresh_db("resume");
   int leased = -1;

@@ -248,5 +248,38 @@ TEST(WorkerClient, GivesUpOnACoordinatorThatNeverAnswers) {
   EXPECT_EQ(recorder.built, 0);
 }
 
+// The reply timeout never outlasts give_up_after_seconds: a worker told to give up after 1 s does
+// not wait out an hour-long reply timeout on a coordinator that never answers.
+TEST(WorkerClient, GivesUpBeforeALongerReplyTimeout) {
+  FakeCoordinator fake([](tcp::socket&, int) {});
+  WorkerOptions o = options(fake.port());
+  o.reply_timeout_seconds = 3600;
+  o.give_up_after_seconds = 1;
+  Recorder recorder;
+  const WorkerSummary w = run_worker(o, recorder.factory());
+  EXPECT_EQ(w.exit_code, 3) << w.reason;
+  EXPECT_NE(w.reason.find("no coordinator at"), std::string::npos) << w.reason;
+}
+
+// A listener whose accept queue is full drops new connection attempts (Linux drops the SYN), so
+// a connect to it only ends by its own deadline: the worker still gives up.
+TEST(WorkerClient, GivesUpOnAConnectThatNeverCompletes) {
+  asio::io_context io;
+  tcp::acceptor full(io);
+  const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
+  full.open(loopback.protocol());
+  full.bind(loopback);
+  full.listen(0);  // room for one connection that is never accepted
+  tcp::socket filler(io);
+  filler.connect(full.local_endpoint());
+  WorkerOptions o = options(full.local_endpoint().port());
+  o.give_up_after_seconds = 1;
+  Recorder recorder;
+  const WorkerSummary w = run_worker(o, recorder.factory());
+  EXPECT_EQ(w.exit_code, 3) << w.reason;
+  EXPECT_NE(w.reason.find("no coordinator at"), std::string::npos) << w.reason;
+  EXPECT_EQ(recorder.built, 0);
+}
+
 }  // namespace
 }  // namespace autoaug::net
