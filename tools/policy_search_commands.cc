@@ -192,11 +192,23 @@ bool run_rescore(const fs::path& dir, const json& cfg, const CoordinateArgs& coo
   const int top = cfg["rescore"]["top"], seeds = cfg["rescore"]["seeds"];
   const fs::path db = dir / kRescoreDir / kStudyDatabase;
   if ((top == 0 || seeds == 0) && !fs::exists(db)) return true;
+  const StudyFiles files = open_study(dir);
   std::optional<search::StudyStore> store;
   if (fs::exists(db)) {
     store.emplace(search::StudyStore::open(db.string()));
-  } else {
-    const json config = rescore_config(open_study(dir), top, seeds);
+    // The search grew since (a resume with more --trials): its top trials may have changed, so
+    // the old re-scoring is kept beside a new one.
+    const std::size_t after = store->config().value("after_trials", std::size_t{0});
+    if (after != files.ranked_by_search().size() && top > 0 && seeds > 0) {
+      store.reset();
+      const fs::path old = dir / (std::string(kRescoreDir) + "-after-" + std::to_string(after));
+      fs::rename(db.parent_path(), old);
+      std::printf("\nThe search has grown since its re-scoring; the old one moved to %s\n",
+                  old.c_str());
+    }
+  }
+  if (!store) {
+    const json config = rescore_config(files, top, seeds);
     fs::create_directories(db.parent_path());
     store.emplace(search::StudyStore::create(db.string(), config));
   }

@@ -123,6 +123,7 @@ json rescore_config(const StudyFiles& study, int top, int seeds) {
           {"seed", 0},
           {"direction", "maximize"},
           {"trials", jobs.size()},
+          {"after_trials", ranked.size()},
           {"objective",
            {{"kind", "rescore"}, {"train", study.config.at("train")}, {"jobs", objective_jobs}}}};
 }

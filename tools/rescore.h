@@ -15,6 +15,7 @@
 //                        "search_value": the search's score, "policy": autoaug.policy/v1}]
 //   config.seeds       the R training seeds
 //   config.jobs        [{"candidate": index, "seed": S}], one trial each (param "job")
+//   config.after_trials the search's complete trials when the candidates were taken
 //   config.objective   {"kind": "rescore", "train": {...}, "jobs": [{"policy", "seed"}]}
 
 #include <filesystem>

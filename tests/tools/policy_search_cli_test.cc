@@ -94,6 +94,11 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
     EXPECT_EQ(all[i].value, first[i].value);
   }
   EXPECT_NE(r.output.find("resumed: 3 trials already finished"), std::string::npos) << r.output;
+  // The grown search is re-scored anew; the re-scoring of its first 3 trials is kept beside it.
+  EXPECT_TRUE(fs::exists(dir / "rescore-after-3" / "study.db"));
+  EXPECT_EQ(search::StudyStore::open((dir / "rescore" / "study.db").string(), true)
+                .config()["after_trials"],
+            5);
   // The same study asked with another budget is refused, naming the difference.
   r = run_autoaug("search --study " + dir.string() + " --resume --epochs 2");
   EXPECT_EQ(r.code, 2);
