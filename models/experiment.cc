@@ -47,7 +47,8 @@ Experiment::Experiment(data::DataSource source, ExperimentOptions options)
 }
 
 ExperimentResult Experiment::run(const augment::Policy& policy, std::uint64_t seed,
-                                 const std::string& save_path) const {
+                                 const std::string& save_path,
+                                 const std::atomic<bool>* stop) const {
   ExperimentResult result;
   result.scored_on = options_.proxy ? "proxy-val" : "test";
   result.train_examples = train_->size();
@@ -79,7 +80,9 @@ ExperimentResult Experiment::run(const augment::Policy& policy, std::uint64_t se
   model_options.num_classes = static_cast<int>(source_.train->classes().size());
   model_options.input_size = std::max(source_.height, source_.width);
   model_options.seed = data::derive_seed(seed, 1, 0);
-  Trainer trainer(make_model(model_options), options_.trainer);
+  TrainerOptions trainer_options = options_.trainer;
+  trainer_options.stop = stop;
+  Trainer trainer(make_model(model_options), trainer_options);
   result.train = trainer.fit(train_loader, &eval_loader);
   result.ok = result.train.ok;
   result.error = result.train.error;

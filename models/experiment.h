@@ -56,9 +56,11 @@ class Experiment {
   Experiment(data::DataSource source, ExperimentOptions options);
 
   // Model and loader seeds are derived from `seed`. Saves the weights to `save_path` when it is
-  // not empty (std::invalid_argument naming the file on failure).
+  // not empty (std::invalid_argument naming the file on failure). `stop` (not owned, may be
+  // null) ends the training early as a failed result (TrainerOptions::stop).
   ExperimentResult run(const augment::Policy& policy, std::uint64_t seed,
-                       const std::string& save_path = {}) const;
+                       const std::string& save_path = {},
+                       const std::atomic<bool>* stop = nullptr) const;
 
   const data::DataSource& source() const { return source_; }
   const ExperimentOptions& options() const { return options_; }

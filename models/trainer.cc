@@ -147,6 +147,13 @@ TrainResult Trainer::fit(data::BatchLoader& train, data::BatchLoader* eval) {
       std::size_t batch_in_epoch = 0;
       double lr = options_.lr;
       while (auto batch = train.next()) {
+        if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+          result.error = "stopped at epoch " + std::to_string(epoch + 1) + ", step " +
+                         std::to_string(batch_in_epoch + 1);
+          if (tty) std::fputc('\n', stderr);
+          result.seconds = seconds_since(run_start);
+          return result;
+        }
         BatchTensors t = to_tensors(std::move(*batch));
         lr = scheduled_lr(options_.lr, step, total_steps, warmup_steps);
         const StepResult r = train_step(t.images, t.labels, lr);

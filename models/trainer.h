@@ -2,6 +2,7 @@
 
 #include <torch/optim/sgd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ struct TrainerOptions {
   bool eval_every_epoch = false;
   // Progress line on stderr, only when stderr is a terminal.
   bool progress = true;
+  // When not null and set (from any thread: a cancelled lease, Ctrl-C), fit() ends before its
+  // next step with ok = false and an error that starts with "stopped". Not owned.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct EpochMetrics {

@@ -235,10 +235,10 @@ net::WorkerObjective rescore_objective(const json& spec, int threads) {
   }
   auto experiment = std::make_shared<models::Experiment>(data::open_data_source(train.data),
                                                          experiment_options(train));
-  return [=](const net::Lease& lease, const std::atomic<bool>&) {
+  return [=](const net::Lease& lease, const std::atomic<bool>& cancel) {
     const std::size_t job = std::stoul(lease.params.at("job").get<std::string>());
     const auto& [policy, seed] = jobs->at(job);
-    const models::ExperimentResult r = experiment->run(policy, seed);
+    const models::ExperimentResult r = experiment->run(policy, seed, {}, &cancel);
     net::TrialOutcome out;
     out.result =
         r.ok ? search::TrialResult::complete(r.accuracy) : search::TrialResult::failed(r.error);

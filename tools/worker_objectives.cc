@@ -59,10 +59,11 @@ net::WorkerObjective policy_objective(const json& spec, int threads) {
   auto experiment = std::make_shared<models::Experiment>(data::open_data_source(train.data),
                                                          experiment_options(train));
   const std::uint64_t seed = train.seed;
-  return [=](const net::Lease& lease, const std::atomic<bool>&) {
-    // Every trial trains from the same seed, so scores differ by their policies alone.
+  return [=](const net::Lease& lease, const std::atomic<bool>& cancel) {
+    // Every trial trains from the same seed, so scores differ by their policies alone. A
+    // cancelled lease (or a stopping worker) stops the training before its next step.
     const augment::Policy policy = policy_space->decode(space->from_params(lease.params));
-    const models::ExperimentResult r = experiment->run(policy, seed);
+    const models::ExperimentResult r = experiment->run(policy, seed, {}, &cancel);
     net::TrialOutcome out;
     out.result =
         r.ok ? search::TrialResult::complete(r.accuracy) : search::TrialResult::failed(r.error);

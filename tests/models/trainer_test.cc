@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <random>
 
 #include "augment/presets.h"
@@ -113,6 +114,18 @@ TEST(Trainer, DivergingLossFailsTheRunWithAMessage) {
   EXPECT_FALSE(result.ok);
   EXPECT_NE(result.error.find("the loss is"), std::string::npos) << result.error;
   EXPECT_NE(result.error.find("epoch 1"), std::string::npos) << result.error;
+}
+
+// A stop flag ends the training before its next step: the hook a cancelled lease and Ctrl-C use.
+TEST(Trainer, StopFlagEndsTheRunBeforeTheNextStep) {
+  Experiment experiment(squares_source(), tiny_options("tinycnn"));
+  std::atomic<bool> stop{true};
+  const ExperimentResult stopped = experiment.run(augment::load_policy("none"), 1, {}, &stop);
+  EXPECT_FALSE(stopped.ok);
+  EXPECT_EQ(stopped.error.rfind("stopped at epoch 1, step 1", 0), 0u) << stopped.error;
+  EXPECT_EQ(stopped.train.train_images, 0u);
+  stop = false;
+  EXPECT_TRUE(experiment.run(augment::load_policy("none"), 1, {}, &stop).ok);
 }
 
 TEST(Trainer, BadOptionsNameTheField) {
