@@ -10,10 +10,12 @@
 // leased by the coordinator (search/net/coordinator.h). Resume restores the strategy from the
 // stored history: the same seed and history give the same proposals.
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -136,12 +138,37 @@ void print_summary(const json& config, const search::Study& study, const fs::pat
   }
 }
 
+std::atomic<bool> g_baseline_stop{false};
+extern "C" void on_baseline_signal(int) { g_baseline_stop = true; }
+
+// Trains the baseline in this process, stopping at the next step on SIGINT or SIGTERM (then
+// exits 130: nothing of the baseline is stored, and a new study is not created).
+models::ExperimentResult train_baseline(const models::Experiment& experiment, std::uint64_t seed) {
+  struct sigaction action {};
+  action.sa_handler = on_baseline_signal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  std::printf("trial baseline (no augmentation)...\n");
+  std::fflush(stdout);
+  const models::ExperimentResult r =
+      experiment.run(augment::no_augmentation(), seed, {}, &g_baseline_stop);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (g_baseline_stop) {
+    std::printf("\nStopped during the baseline; nothing of it was stored.\n");
+    std::fflush(stdout);
+    std::exit(130);
+  }
+  return r;
+}
+
 // The no-augmentation baseline. Refuses a budget too small to rank policies: a baseline near
 // chance level means every policy would score about the same, which the search cannot tell apart.
 json run_baseline(const models::Experiment& experiment, const TrainArgs& train) {
-  std::printf("trial baseline (no augmentation)...\n");
-  std::fflush(stdout);
-  const models::ExperimentResult r = experiment.run(augment::no_augmentation(), train.seed);
+  const models::ExperimentResult r = train_baseline(experiment, train.seed);
   if (!r.ok) throw std::runtime_error("the baseline run failed: " + r.error);
   const std::size_t classes = experiment.source().train->classes().size();
   const double chance = 1.0 / static_cast<double>(std::max<std::size_t>(classes, 1));

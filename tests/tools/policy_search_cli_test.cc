@@ -221,6 +221,32 @@ TEST(PolicySearch, RescoringResumesAfterAKillAndExportTakesItsChoice) {
   }
 }
 
+// Ctrl-C while the baseline trains (in the search process itself) stops it at the next step:
+// exit 130 and no study written. Before, the baseline and then every trial ran to the end.
+TEST(PolicySearch, InterruptDuringTheBaselineStopsIt) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "baseline_interrupt";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const pid_t pid =
+      spawn_autoaug({"search", "--study", (dir / "s").string(), "--model", "mobilenetv2",
+                     "--epochs", "1000", "--train-size", "500", "--threads", "1", "--trials", "2"},
+                    dir / "log");
+  bool started = false;
+  for (int i = 0; i < 1200 && !started; ++i) {
+    std::ifstream log(dir / "log");
+    std::stringstream text;
+    text << log.rdbuf();
+    started = text.str().find("trial baseline") != std::string::npos;
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(started);
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status;
+  EXPECT_FALSE(fs::exists(dir / "s" / "study.db"));
+}
+
 // A budget that trains nothing (the baseline near chance) is refused before anything is written.
 TEST(PolicySearch, BaselineNearChanceIsRefused) {
   const fs::path dir = fs::path(::testing::TempDir()) / "chance_study";
