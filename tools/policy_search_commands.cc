@@ -10,7 +10,6 @@
 // leased by the coordinator (search/net/coordinator.h). Resume restores the strategy from the
 // stored history: the same seed and history give the same proposals.
 
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -36,6 +35,7 @@
 #include "search/strategy/strategy_factory.h"
 #include "search/study.h"
 #include "tools/commands.h"
+#include "tools/interrupt_handler.h"
 #include "tools/policy_study.h"
 #include "tools/rescore.h"
 #include "tools/search_config.h"
@@ -144,19 +144,12 @@ extern "C" void on_baseline_signal(int) { g_baseline_stop = true; }
 // Trains the baseline in this process, stopping at the next step on SIGINT or SIGTERM (then
 // exits 130: nothing of the baseline is stored, and a new study is not created).
 models::ExperimentResult train_baseline(const models::Experiment& experiment, std::uint64_t seed) {
-  struct sigaction action {};
-  action.sa_handler = on_baseline_signal;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {
-  }, old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
-  std::printf("trial baseline (no augmentation)...\n");
-  std::fflush(stdout);
-  const models::ExperimentResult r =
-      experiment.run(augment::no_augmentation(), seed, {}, &g_baseline_stop);
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  const models::ExperimentResult r = [&] {
+    const ScopedInterruptHandler interrupts(on_baseline_signal);
+    std::printf("trial baseline (no augmentation)...\n");
+    std::fflush(stdout);
+    return experiment.run(augment::no_augmentation(), seed, {}, &g_baseline_stop);
+  }();
   if (g_baseline_stop) {
     std::printf("\nStopped during the baseline; nothing of it was stored.\n");
     std::fflush(stdout);
@@ -259,91 +252,61 @@ bool run_rescore(const fs::path& dir, const json& cfg, const CoordinateArgs& coo
   return summary.finished;
 }
 
-void run_search(SearchArgs a, const CLI::App& cmd) {
-  if (a.study.empty()) throw std::invalid_argument("--study: required");
-  const fs::path dir(a.study);
-  const fs::path db = dir / kStudyDatabase;
-  std::optional<search::StudyStore> store;
-  std::optional<models::Experiment> experiment;
-  json cfg;
-  if (a.resume) {
-    store.emplace(search::StudyStore::open(db.string()));
-    const json config = store->config();
-    if (config.value("kind", "") != kPolicyStudyKind) {
-      throw std::invalid_argument(db.string() + ": not a policy search (kind '" +
-                                  config.value("kind", "") + "'); resume it with `autoaug " +
-                                  "optimize --study " + a.study + " --resume`");
-    }
-    const json stored = search_config_from_json(config.at("config"), db.string() + ": config");
-    cfg = requested_config(a, cmd, &stored);
-    const std::vector<std::string> conflicts = search_config_conflicts(stored, cfg);
-    if (!conflicts.empty()) {
-      std::string why;
-      for (const std::string& c : conflicts) why += "\n  " + c;
-      throw std::invalid_argument(
-          a.study +
-          ": the study was made with another config; its results cannot be mixed "
-          "with these (use a new --study):" +
-          why);
-    }
-    // Trials, threads and workers may change on resume; the rest is the study's own.
-    store->update_config({{"config", cfg}, {"trials", cfg["search"]["trials"]}});
-    apply_search_config(cfg, a.train);
-  } else {
-    if (fs::exists(db)) {
-      throw std::invalid_argument(a.study +
-                                  ": already holds a study (use --resume, or another "
-                                  "--study directory)");
-    }
-    cfg = requested_config(a, cmd, nullptr);
-    json config = new_study_config(cfg);
-    // Opens the data set (an unknown name or an empty folder is an error) before anything is
-    // written; the baseline below trains on it.
-    apply_search_config(cfg, a.train);
-    experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
-    config["baseline"] = run_baseline(*experiment, a.train);
-    fs::create_directories(dir);
-    store.emplace(search::StudyStore::create(db.string(), config));
+// Reopens the study in `db` for --resume with the config it asks for (the study's own, a file's
+// or the command line's). Refuses another kind of study and a config that differs in anything
+// but what may change on resume.
+search::StudyStore open_resumed(const SearchArgs& a, const CLI::App& cmd, const fs::path& db,
+                                json& cfg) {
+  search::StudyStore store = search::StudyStore::open(db.string());
+  const json config = store.config();
+  if (config.value("kind", "") != kPolicyStudyKind) {
+    throw std::invalid_argument(db.string() + ": not a policy search (kind '" +
+                                config.value("kind", "") + "'); resume it with `autoaug " +
+                                "optimize --study " + a.study + " --resume`");
   }
-  const json& workers = cfg["workers"];
-  a.coordinate.workers = workers["count"];
+  const json stored = search_config_from_json(config.at("config"), db.string() + ": config");
+  cfg = requested_config(a, cmd, &stored);
+  const std::vector<std::string> conflicts = search_config_conflicts(stored, cfg);
+  if (!conflicts.empty()) {
+    std::string why;
+    for (const std::string& c : conflicts) why += "\n  " + c;
+    throw std::invalid_argument(a.study +
+                                ": the study was made with another config; its results cannot "
+                                "be mixed with these (use a new --study):" +
+                                why);
+  }
+  // Trials, threads and workers may change on resume; the rest is the study's own.
+  store.update_config({{"config", cfg}, {"trials", cfg["search"]["trials"]}});
+  return store;
+}
+
+// The coordinator's settings from the config's workers section, unless given on the command line.
+void apply_workers_config(const json& workers, const CLI::App& cmd, CoordinateArgs& coordinate) {
+  coordinate.workers = workers["count"];
   if (cmd.get_option("--lease-seconds")->count() == 0) {
-    a.coordinate.lease_seconds = workers["lease_seconds"];
+    coordinate.lease_seconds = workers["lease_seconds"];
   }
   if (cmd.get_option("--heartbeat-seconds")->count() == 0) {
-    a.coordinate.heartbeat_seconds = workers["heartbeat_seconds"];
+    coordinate.heartbeat_seconds = workers["heartbeat_seconds"];
   }
   if (cmd.get_option("--max-attempts")->count() == 0) {
-    a.coordinate.max_attempts = workers["max_attempts"];
+    coordinate.max_attempts = workers["max_attempts"];
   }
-  spdlog::set_level(spdlog::level::warn);  // progress lines below say what matters
-  json config = store->config();
-  const augment::PolicySpace policy_space(policy_space_options(config["space"]));
-  std::unique_ptr<search::Study> study = study_from_config(config, db.string());
+}
 
-  std::printf(
-      "autoaug search: %s, %s width %.2f, %d epochs on %zu proxy-train images, %d workers\n",
-      a.train.data.c_str(), a.train.model.c_str(), a.train.width, a.train.epochs,
-      a.train.train_size == 0 ? std::size_t{4000} : a.train.train_size, a.coordinate.workers);
-  if (!config.contains("baseline")) {  // a study whose first run stopped during its baseline
-    if (!experiment) {
-      experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
-    }
-    store->update_config({{"baseline", run_baseline(*experiment, a.train)}});
-    config = store->config();
-  }
+// The search's progress after each trial: on a terminal, one status line rewritten in place, with
+// a line kept for each new best and each failure; otherwise one plain line per trial, for logs.
+// Each new best is written to DIR/best_policy.json.
+net::Coordinator::TrialCallback search_progress(const fs::path& dir, const json& config,
+                                                int done_before) {
+  auto policy_space =
+      std::make_shared<const augment::PolicySpace>(policy_space_options(config["space"]));
   const double baseline = config["baseline"]["accuracy"];
   const int total = config["trials"];
-  const auto counts = store->counts();
-  int done = counts.at(search::StoredState::kComplete) + counts.at(search::StoredState::kFailed);
-  if (done > 0) std::printf("resumed: %d trials already finished\n", done);
-
   const auto started = std::chrono::steady_clock::now();
-  const int done_before = done;
-  // On a terminal, one status line rewritten in place, with a line kept for each new best and
-  // each failure; otherwise one plain line per trial, for logs.
   const bool tty = isatty(fileno(stdout)) != 0;
-  auto progress = [&](const search::Study& s, const search::Trial& t, const json&) {
+  auto done = std::make_shared<int>(done_before);
+  return [=](const search::Study& s, const search::Trial& t, const json&) {
     int complete = 0, failed = 0, running = 0;
     for (const search::Trial& u : s.trials()) {
       complete += u.state == search::TrialState::kComplete;
@@ -353,13 +316,12 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
     const auto best = s.best();
     const bool improved = best && best->number == t.number;
     if (improved) {
-      write_best_policy(dir, policy_space.decode(t.params), t.number, t.value, "best trial");
+      write_best_policy(dir, policy_space->decode(t.params), t.number, t.value, "best trial");
     }
-    ++done;
+    const int this_run = ++*done - done_before;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const int this_run = done - done_before;
-    const double eta = this_run > 0 ? elapsed / this_run * std::max(0, total - complete) : 0.0;
+    const double eta = elapsed / this_run * std::max(0, total - complete);
     char trial_line[512], status[256];
     if (t.state == search::TrialState::kComplete) {
       std::snprintf(trial_line, sizeof trial_line, "trial %d: %.4f%s", t.number, t.value,
@@ -373,22 +335,71 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
                   "%.0f s elapsed, ~%.0f s left",
                   complete, total, running, failed, best ? best->value : baseline,
                   best ? 100.0 * (best->value - baseline) : 0.0, elapsed, eta);
-    if (tty) {
-      if (improved || t.state != search::TrialState::kComplete) {
-        std::printf("\r\033[K%s\n", trial_line);
-      }
-      std::printf("\r\033[K%s", status);
-    } else {
+    if (!tty) {
       std::printf("%s | %s\n", trial_line, status);
+    } else if (improved || t.state != search::TrialState::kComplete) {
+      std::printf("\r\033[K%s\n\r\033[K%s", trial_line, status);
+    } else {
+      std::printf("\r\033[K%s", status);
     }
     std::fflush(stdout);
   };
+}
+
+void run_search(SearchArgs a, const CLI::App& cmd) {
+  if (a.study.empty()) throw std::invalid_argument("--study: required");
+  const fs::path dir(a.study);
+  const fs::path db = dir / kStudyDatabase;
+  std::optional<search::StudyStore> store;
+  std::optional<models::Experiment> experiment;
+  json cfg;
+  if (a.resume) {
+    store.emplace(open_resumed(a, cmd, db, cfg));
+    apply_search_config(cfg, a.train);
+  } else {
+    if (fs::exists(db)) {
+      throw std::invalid_argument(a.study +
+                                  ": already holds a study (use --resume, or another "
+                                  "--study directory)");
+    }
+    cfg = requested_config(a, cmd, nullptr);
+    json config = new_study_config(cfg);
+    // Opens the data set (an unknown name or an empty folder is an error) and trains the
+    // baseline before anything is written.
+    apply_search_config(cfg, a.train);
+    experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
+    config["baseline"] = run_baseline(*experiment, a.train);
+    fs::create_directories(dir);
+    store.emplace(search::StudyStore::create(db.string(), config));
+  }
+  apply_workers_config(cfg["workers"], cmd, a.coordinate);
+  spdlog::set_level(spdlog::level::warn);  // progress lines below say what matters
+  json config = store->config();
+  std::unique_ptr<search::Study> study = study_from_config(config, db.string());
+
+  std::printf(
+      "autoaug search: %s, %s width %.2f, %d epochs on %zu proxy-train images, %d workers\n",
+      a.train.data.c_str(), a.train.model.c_str(), a.train.width, a.train.epochs,
+      a.train.train_size == 0 ? std::size_t{4000} : a.train.train_size, a.coordinate.workers);
+  if (!config.contains("baseline")) {  // a study whose first run stopped during its baseline
+    if (!experiment) {
+      experiment.emplace(data::open_data_source(a.train.data), experiment_options(a.train));
+    }
+    store->update_config({{"baseline", run_baseline(*experiment, a.train)}});
+    config = store->config();
+  }
+  const int total = config["trials"];
+  const auto counts = store->counts();
+  const int done =
+      counts.at(search::StoredState::kComplete) + counts.at(search::StoredState::kFailed);
+  if (done > 0) std::printf("resumed: %d trials already finished\n", done);
+
   // Threads may differ on resume: workers train with the requested number.
   CoordinateArgs coordinate = a.coordinate;
   coordinate.worker_threads = a.train.threads;
-  const net::CoordinatorSummary summary =
-      run_coordinated(*study, *store, config["objective"], total, coordinate, progress);
-  if (tty) std::printf("\n");
+  const net::CoordinatorSummary summary = run_coordinated(
+      *study, *store, config["objective"], total, coordinate, search_progress(dir, config, done));
+  if (isatty(fileno(stdout)) != 0) std::printf("\n");
   print_summary(config, *study, dir);
   const bool finished = summary.finished && run_rescore(dir, cfg, coordinate);
   if (!finished) {

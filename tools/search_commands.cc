@@ -1,6 +1,5 @@
 // `autoaug optimize`: black-box optimisation of an external command over a space file.
 
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +22,7 @@
 #include "search/study.h"
 #include "tools/bench_search.h"
 #include "tools/commands.h"
+#include "tools/interrupt_handler.h"
 #include "tools/policy_study.h"
 #include "tools/study_runner.h"
 
@@ -195,16 +195,10 @@ void run_optimize(const OptimizeArgs& a) {
     return g_interrupted ? search::CallbackAction::kStop : search::CallbackAction::kContinue;
   });
   g_interrupted = false;
-  struct sigaction action {};
-  action.sa_handler = on_interrupt;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {
-  }, old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
-  study.optimize([&](const search::Trial& t) { return objective(t); }, a.trials, a.batch);
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+  {
+    const ScopedInterruptHandler interrupts(on_interrupt);
+    study.optimize([&](const search::Trial& t) { return objective(t); }, a.trials, a.batch);
+  }
   if (g_interrupted) std::fprintf(stderr, "autoaug: interrupted; results so far follow\n");
 
   print_result(study, a.json);

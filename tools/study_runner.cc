@@ -20,6 +20,7 @@
 #include "search/net/auth.h"
 #include "search/store/study_store.h"
 #include "search/strategy/strategy_factory.h"
+#include "tools/interrupt_handler.h"
 
 extern char** environ;
 
@@ -229,21 +230,13 @@ net::CoordinatorSummary run_coordinated(search::Study& study, search::StudyStore
 
   g_signals = 0;
   g_coordinator = &coordinator;
-  struct sigaction action {};
-  action.sa_handler = on_coordinator_signal;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {
-  }, old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
   net::CoordinatorSummary summary;
   {
+    const ScopedInterruptHandler interrupts(on_coordinator_signal);
     LocalWorkers workers(args.workers, coordinator.port(), o.token, args.worker_threads);
     summary = coordinator.run();
   }
   g_coordinator = nullptr;
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   return summary;
 }
 

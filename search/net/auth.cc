@@ -86,6 +86,13 @@ bool equal_hex(const std::string& expected, std::string_view given) {
          CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
 }
 
+// Whether `mac_hex` is the labelled HMAC of two nonces, which must be 64 lowercase hex digits.
+bool verify_labelled(std::string_view token, std::string_view label, std::string_view first,
+                     std::string_view second, std::string_view mac_hex) {
+  if (!is_lower_hex(first, 64) || !is_lower_hex(second, 64)) return false;
+  return equal_hex(to_hex(labelled_hmac(token, label, first, second)), mac_hex);
+}
+
 const char* side_name(Side side) { return side == Side::kCoordinator ? "coordinator" : "worker"; }
 
 std::string strip_trailing_whitespace(std::string s) {
@@ -130,11 +137,7 @@ std::string coordinator_proof_hex(std::string_view token, std::string_view worke
 
 bool coordinator_proof_verify(std::string_view token, std::string_view worker_nonce_hex,
                               std::string_view coordinator_nonce_hex, std::string_view proof_hex) {
-  if (!is_lower_hex(worker_nonce_hex, 64) || !is_lower_hex(coordinator_nonce_hex, 64)) {
-    return false;
-  }
-  return equal_hex(coordinator_proof_hex(token, worker_nonce_hex, coordinator_nonce_hex),
-                   proof_hex);
+  return verify_labelled(token, kProofLabel, worker_nonce_hex, coordinator_nonce_hex, proof_hex);
 }
 
 std::string auth_hmac_hex(std::string_view token, std::string_view coordinator_nonce_hex,
@@ -144,10 +147,7 @@ std::string auth_hmac_hex(std::string_view token, std::string_view coordinator_n
 
 bool auth_verify(std::string_view token, std::string_view coordinator_nonce_hex,
                  std::string_view worker_nonce_hex, std::string_view hmac_hex) {
-  if (!is_lower_hex(coordinator_nonce_hex, 64) || !is_lower_hex(worker_nonce_hex, 64)) {
-    return false;
-  }
-  return equal_hex(auth_hmac_hex(token, coordinator_nonce_hex, worker_nonce_hex), hmac_hex);
+  return verify_labelled(token, kAuthLabel, coordinator_nonce_hex, worker_nonce_hex, hmac_hex);
 }
 
 SessionMac::SessionMac(std::string_view token, std::string_view coordinator_nonce_hex,
