@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   autoaug::tools::add_net_commands(app, *bench);
   try {
     app.parse(argc, argv);
+  } catch (const autoaug::tools::ExitStatus& e) {
+    return e.code;
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;

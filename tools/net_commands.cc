@@ -67,7 +67,7 @@ void run_worker_command(const WorkerArgs& a) {
                  s.completed, s.failed, s.reason.c_str());
   }
   if (s.exit_code == 2) throw std::invalid_argument(s.reason);
-  if (s.exit_code != 0) std::exit(s.exit_code);
+  if (s.exit_code != 0) throw ExitStatus{s.exit_code};
 }
 
 struct ServeArgs {
@@ -100,7 +100,7 @@ void run_serve(const ServeArgs& a, bool trials_given) {
   if (!summary.finished) {
     std::printf("Resume with:\n  autoaug serve --study %s --listen %s ...\n", a.study.c_str(),
                 a.coordinate.listen.c_str());
-    std::exit(130);
+    throw ExitStatus{130};
   }
 }
 

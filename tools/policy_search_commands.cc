@@ -48,22 +48,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// The search command's own arguments. The options of the config's space, search, rescore and
+// workers sections are declared by the schema (add_search_config_options) and read into the
+// resolved config (requested_config).
 struct SearchArgs {
   TrainArgs train;  // bound to the command line; the resolved config decides (see run_search)
   std::string study;
   std::string config;  // YAML file
-  int trials = 16;
-  std::string strategy = "rf-random";
-  int interleave = 3;
-  int subpolicies = 5;
-  int steps = 2;
-  std::string ops;
-  int bins = 10;
-  std::uint64_t search_seed = 0;
-  int rescore_top = 3;
-  int rescore_seeds = 3;
   bool resume = false;
-  CoordinateArgs coordinate;
+  CoordinateArgs coordinate;  // --listen and --token-file; the rest from the config
 };
 
 std::string now_utc() {
@@ -153,7 +146,7 @@ models::ExperimentResult train_baseline(const models::Experiment& experiment, st
   if (g_baseline_stop) {
     std::printf("\nStopped during the baseline; nothing of it was stored.\n");
     std::fflush(stdout);
-    std::exit(130);
+    throw ExitStatus{130};
   }
   return r;
 }
@@ -275,23 +268,26 @@ search::StudyStore open_resumed(const SearchArgs& a, const CLI::App& cmd, const 
                                 "be mixed with these (use a new --study):" +
                                 why);
   }
-  // Trials, threads and workers may change on resume; the rest is the study's own.
-  store.update_config({{"config", cfg}, {"trials", cfg["search"]["trials"]}});
+  // Trials, threads and workers may change on resume; the rest is the study's own. The objective
+  // carries the training budget to remote workers, so it takes the new threads too.
+  TrainArgs train;
+  apply_search_config(cfg, train);
+  json objective = config.at("objective");
+  objective["train"] = train_args_json(train);
+  store.update_config({{"config", cfg},
+                       {"trials", cfg["search"]["trials"]},
+                       {"train", objective["train"]},
+                       {"objective", objective}});
   return store;
 }
 
-// The coordinator's settings from the config's workers section, unless given on the command line.
-void apply_workers_config(const json& workers, const CLI::App& cmd, CoordinateArgs& coordinate) {
+// The coordinator's settings from the resolved config's workers section (the command line's
+// options are already in it, checked together).
+void apply_workers_config(const json& workers, CoordinateArgs& coordinate) {
   coordinate.workers = workers["count"];
-  if (cmd.get_option("--lease-seconds")->count() == 0) {
-    coordinate.lease_seconds = workers["lease_seconds"];
-  }
-  if (cmd.get_option("--heartbeat-seconds")->count() == 0) {
-    coordinate.heartbeat_seconds = workers["heartbeat_seconds"];
-  }
-  if (cmd.get_option("--max-attempts")->count() == 0) {
-    coordinate.max_attempts = workers["max_attempts"];
-  }
+  coordinate.lease_seconds = workers["lease_seconds"];
+  coordinate.heartbeat_seconds = workers["heartbeat_seconds"];
+  coordinate.max_attempts = workers["max_attempts"];
 }
 
 // The search's progress after each trial: on a terminal, one status line rewritten in place, with
@@ -372,7 +368,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
     fs::create_directories(dir);
     store.emplace(search::StudyStore::create(db.string(), config));
   }
-  apply_workers_config(cfg["workers"], cmd, a.coordinate);
+  apply_workers_config(cfg["workers"], a.coordinate);
   spdlog::set_level(spdlog::level::warn);  // progress lines below say what matters
   json config = store->config();
   std::unique_ptr<search::Study> study = study_from_config(config, db.string());
@@ -409,7 +405,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
         summary.complete, total, summary.finished ? " (re-scoring not finished)" : "",
         a.study.c_str());
     std::fflush(stdout);
-    std::exit(130);
+    throw ExitStatus{130};
   }
 }
 
@@ -426,27 +422,9 @@ void add_policy_search_commands(CLI::App& app) {
   cmd->add_option("--config", a->config, "YAML search config (see tools/search.yaml)");
   cmd->add_option("--study", a->study, "Study directory (created; with --resume, reopened)")
       ->required();
-  cmd->add_option("--trials", a->trials, "Trials in total (a resumed study runs up to this)")
-      ->capture_default_str();
-  cmd->add_option("--strategy", a->strategy, "random, gp, gp-hedge, rf, et, rf-random or et-random")
-      ->capture_default_str();
-  cmd->add_option("--interleave", a->interleave,
-                  "rf-random: 1 of every k proposals from the forest, k-1 random")
-      ->capture_default_str();
-  cmd->add_option("--subpolicies", a->subpolicies, "Sub-policies per policy (K)")
-      ->capture_default_str();
-  cmd->add_option("--steps", a->steps, "Steps per sub-policy")->capture_default_str();
-  cmd->add_option("--ops", a->ops, "Comma-separated candidate ops (default: all but Identity)");
-  cmd->add_option("--bins", a->bins, "Magnitude bins")->capture_default_str();
-  cmd->add_option("--search-seed", a->search_seed, "Seed of the strategy")->capture_default_str();
-  cmd->add_option("--rescore-top", a->rescore_top,
-                  "Best trials re-scored with fresh seeds after the search, with the baseline "
-                  "(0: none)")
-      ->capture_default_str();
-  cmd->add_option("--rescore-seeds", a->rescore_seeds, "Fresh training seeds per re-scored policy")
-      ->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue the study in --study");
-  add_coordinate_options(*cmd, a->coordinate, 1);
+  add_search_config_options(*cmd, {"search", "space", "rescore", "workers"});
+  add_listen_options(*cmd, a->coordinate);
   cmd->callback([a, cmd] { run_search(*a, *cmd); });
 }
 

@@ -161,7 +161,7 @@ void run_optimize_study(const OptimizeArgs& a) {
                  "autoaug: stopped with %d of %d trials complete. Resume with:\n  autoaug optimize "
                  "--study %s --resume\n",
                  summary.complete, config.at("trials").get<int>(), a.study.c_str());
-    std::exit(130);
+    throw ExitStatus{130};
   }
 }
 
@@ -202,7 +202,7 @@ void run_optimize(const OptimizeArgs& a) {
   if (g_interrupted) std::fprintf(stderr, "autoaug: interrupted; results so far follow\n");
 
   print_result(study, a.json);
-  if (g_interrupted) std::exit(130);  // the shell convention for a run ended by SIGINT
+  if (g_interrupted) throw ExitStatus{130};  // the shell convention for a run ended by SIGINT
 }
 
 }  // namespace

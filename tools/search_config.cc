@@ -198,56 +198,64 @@ const std::vector<Key>& keys() {
         .one_of({"auto", "cpu", "cuda"})
         .resumable();
 
-    own("space", "subpolicies", Kind::kInt, 5, "--subpolicies", "SearchArgs::subpolicies",
-        "sub-policies per policy (K)")
+    own("space", "subpolicies", Kind::kInt, 5, "--subpolicies",
+        "augment::PolicySpaceOptions::subpolicies", "sub-policies per policy (K)")
         .range(1, 64);
-    own("space", "steps", Kind::kInt, 2, "--steps", "SearchArgs::steps", "steps per sub-policy")
+    own("space", "steps", Kind::kInt, 2, "--steps", "augment::PolicySpaceOptions::steps",
+        "steps per sub-policy")
         .range(1, 8);
-    own("space", "ops", Kind::kOps, json::array(), "--ops", "SearchArgs::ops (comma-joined)",
+    own("space", "ops", Kind::kOps, json::array(), "--ops",
+        "augment::PolicySpaceOptions::ops (comma-joined)",
         "candidate ops ([]: every op but Identity)")
         .one_of(op_names());
-    own("space", "magnitude_bins", Kind::kInt, 10, "--bins", "SearchArgs::bins",
+    own("space", "magnitude_bins", Kind::kInt, 10, "--bins",
+        "augment::PolicySpaceOptions::magnitude_bins",
         "magnitude bins (10 as AutoAugment, 31 as RandAugment's wide space)")
         .range(2, 1000);
 
-    own("search", "strategy", Kind::kString, "rf-random", "--strategy", "SearchArgs::strategy",
-        "random, grid, gp, gp-hedge, rf, et, rf-random or et-random")
+    own("search", "strategy", Kind::kString, "rf-random", "--strategy",
+        "the study's strategy (search::make_strategy)",
+        "the strategy: random, grid, gp, gp-hedge, rf, et, rf-random or et-random")
         .one_of(search::strategy_names());
-    own("search", "interleave", Kind::kInt, 3, "--interleave", "SearchArgs::interleave",
-        "rf-random, et-random: 1 of every k proposals from the forest, k-1 random")
+    own("search", "interleave", Kind::kInt, 3, "--interleave",
+        "the study's interleave (search::make_strategy)",
+        "for rf-random and et-random: 1 of every k proposals from the forest, k-1 random")
         .range(1, 1000);
     own("search", "seed", Kind::kUnsigned, json(std::uint64_t{0}), "--search-seed",
-        "SearchArgs::search_seed", "seed of the strategy");
-    own("search", "trials", Kind::kInt, 16, "--trials", "SearchArgs::trials",
+        "the study's seed", "seed of the strategy");
+    own("search", "trials", Kind::kInt, 16, "--trials", "the study's trials",
         "trials in total, the baseline not counted (a resumed study runs up to this)")
         .range(1, 1000000)
         .resumable();
 
-    own("rescore", "top", Kind::kInt, 3, "--rescore-top", "SearchArgs::rescore_top",
+    own("rescore", "top", Kind::kInt, 3, "--rescore-top",
+        "the re-scoring's candidates (tools/rescore.h)",
         "after the trials, re-score this many of the best policies and the baseline with fresh "
         "seeds and choose by the mean (0: keep the single best trial)")
         .range(0, 100)
         .resumable();
-    own("rescore", "seeds", Kind::kInt, 3, "--rescore-seeds", "SearchArgs::rescore_seeds",
+    own("rescore", "seeds", Kind::kInt, 3, "--rescore-seeds",
+        "the re-scoring's seeds (tools/rescore.h)",
         "fresh training seeds per re-scored candidate (0: no re-scoring)")
         .range(0, 100)
         .resumable();
 
-    own("workers", "count", Kind::kInt, 1, "--workers", "SearchArgs::workers",
+    own("workers", "count", Kind::kInt, 1, "--workers", "CoordinateArgs::workers",
         "local worker processes training trials in parallel (0: remote ones only, --listen)")
         .range(0, 1024)
         .resumable();
-    own("workers", "lease_seconds", Kind::kReal, 60.0, "", "net::CoordinatorOptions::lease_seconds",
+    own("workers", "lease_seconds", Kind::kReal, 60.0, "--lease-seconds",
+        "net::CoordinatorOptions::lease_seconds",
         "a trial whose worker sends no heartbeat for this long is handed out again")
         .range(0, 1e6, true)
         .resumable();
-    own("workers", "heartbeat_seconds", Kind::kReal, 5.0, "",
+    own("workers", "heartbeat_seconds", Kind::kReal, 5.0, "--heartbeat-seconds",
         "net::CoordinatorOptions::heartbeat_seconds",
         "how often workers send heartbeats (less than lease_seconds)")
         .range(0, 1e6, true)
         .resumable();
-    own("workers", "max_attempts", Kind::kInt, 3, "", "net::CoordinatorOptions::max_attempts",
-        "lost leases before a trial counts as failed")
+    own("workers", "max_attempts", Kind::kInt, 3, "--max-attempts",
+        "net::CoordinatorOptions::max_attempts", "lost leases before a trial counts as failed")
         .range(1, 100)
         .resumable();
     return k;
@@ -658,6 +666,23 @@ void set_search_config_value(json& config, const std::string& path, const std::s
     throw std::invalid_argument(origin + (key->kind == Kind::kOps ? "" : ": ") + error);
   }
   config[key->section][key->name] = value;
+}
+
+void add_search_config_options(CLI::App& cmd, const std::vector<std::string>& sections) {
+  static const std::map<Kind, const char*> kTypeNames = {
+      {Kind::kString, "TEXT"}, {Kind::kInt, "INT"},   {Kind::kUnsigned, "UINT"},
+      {Kind::kReal, "FLOAT"},  {Kind::kBool, "BOOL"}, {Kind::kOps, "OP,..."}};
+  for (const Key& k : keys()) {
+    if (k.option.empty() ||
+        std::find(sections.begin(), sections.end(), k.section) == sections.end()) {
+      continue;
+    }
+    std::string help = k.doc;
+    help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));
+    CLI::Option* opt =
+        cmd.add_option(k.option)->description(help)->type_name(kTypeNames.at(k.kind));
+    if (k.kind != Kind::kOps) opt->default_str(value_text(k.fallback));
+  }
 }
 
 void override_search_config(json& config, const CLI::App& cmd) {

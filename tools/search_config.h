@@ -58,6 +58,11 @@ const std::vector<SearchConfigKey>& search_config_keys();
 void set_search_config_value(nlohmann::json& config, const std::string& path,
                              const std::string& text, const std::string& origin);
 
+// Adds to `cmd` the command-line option of every key in `sections` ("space", "search", ...)
+// that has one, with the schema's type, default and doc as its help: each such option is declared
+// once, in the schema. override_search_config reads them.
+void add_search_config_options(CLI::App& cmd, const std::vector<std::string>& sections);
+
 // The command line wins: every option of search_config_keys() that was given on `cmd` (count() >
 // 0) replaces its key in `config`, checked (errors name the option). Options `cmd` lacks are
 // skipped.

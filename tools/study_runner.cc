@@ -42,12 +42,21 @@ std::string self_executable() {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// Where a local worker dials a coordinator listening on `host`: the host itself, or the
+// loopback address for a wildcard ("0.0.0.0", "::").
+std::string local_dial_address(const std::string& host, int port) {
+  const std::string dial = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
+  const bool v6 = dial.find(':') != std::string::npos;
+  return (v6 ? "[" + dial + "]" : dial) + ":" + std::to_string(port);
+}
+
 // Local worker processes: each slot's thread starts its worker, waits for it and starts it again
 // if it dies before the study is done (a bounded number of times). A worker gets SIGTERM when
 // the thread that started it ends (PR_SET_PDEATHSIG), so none outlives this process.
 class LocalWorkers {
  public:
-  LocalWorkers(int n, int port, const std::string& token, int threads) {
+  // `address` is the coordinator's HOST:PORT as a worker dials it.
+  LocalWorkers(int n, const std::string& address, const std::string& token, int threads) {
     const std::string exe = self_executable();
     for (int i = 0; i < n; ++i) {
       // --allow-command: these workers connect to this process's own coordinator, whose
@@ -55,7 +64,7 @@ class LocalWorkers {
       std::vector<std::string> argv = {exe,
                                        "worker",
                                        "--connect",
-                                       "127.0.0.1:" + std::to_string(port),
+                                       address,
                                        "--name",
                                        "local-" + std::to_string(i),
                                        "--give-up-after",
@@ -180,14 +189,18 @@ std::unique_ptr<search::Study> study_from_config(const nlohmann::json& config,
   }
 }
 
-void add_coordinate_options(CLI::App& cmd, CoordinateArgs& a, int default_workers) {
-  a.workers = default_workers;
-  cmd.add_option("--workers", a.workers, "Local worker processes started and supervised here")
-      ->capture_default_str();
+void add_listen_options(CLI::App& cmd, CoordinateArgs& a) {
   cmd.add_option("--listen", a.listen,
                  "HOST:PORT where remote `autoaug worker`s connect (default: loopback only)");
   cmd.add_option("--token-file", a.token_file,
                  "File holding the shared token of remote workers (else AUTOAUG_TOKEN)");
+}
+
+void add_coordinate_options(CLI::App& cmd, CoordinateArgs& a, int default_workers) {
+  a.workers = default_workers;
+  cmd.add_option("--workers", a.workers, "Local worker processes started and supervised here")
+      ->capture_default_str();
+  add_listen_options(cmd, a);
   cmd.add_option("--lease-seconds", a.lease_seconds,
                  "A trial without heartbeats for this long is queued again")
       ->capture_default_str();
@@ -233,7 +246,8 @@ net::CoordinatorSummary run_coordinated(search::Study& study, search::StudyStore
   net::CoordinatorSummary summary;
   {
     const ScopedInterruptHandler interrupts(on_coordinator_signal);
-    LocalWorkers workers(args.workers, coordinator.port(), o.token, args.worker_threads);
+    LocalWorkers workers(args.workers, local_dial_address(o.host, coordinator.port()), o.token,
+                         args.worker_threads);
     summary = coordinator.run();
   }
   g_coordinator = nullptr;

@@ -35,6 +35,9 @@ std::pair<std::string, int> parse_host_port(const std::string& text, const std::
 std::unique_ptr<search::Study> study_from_config(const nlohmann::json& config,
                                                  const std::string& origin);
 
+// Adds --listen and --token-file.
+void add_listen_options(CLI::App& cmd, CoordinateArgs& a);
+
 // Adds --workers, --listen, --token-file, --lease-seconds, --heartbeat-seconds, --max-attempts.
 void add_coordinate_options(CLI::App& cmd, CoordinateArgs& a, int default_workers);
 

@@ -199,6 +199,24 @@ TEST(OptimizeCliTest, StudiesResumeServeAndShow) {
   std::filesystem::remove_all(dir);
 }
 
+// Local workers dial the address the coordinator listens on, here a loopback address other
+// than 127.0.0.1 (which a socket bound to 127.0.0.2 does not answer).
+TEST(OptimizeCliTest, LocalWorkersDialTheListenAddress) {
+  const std::string space = write_space("space_listen.json", kSpace);
+  const std::string dir = temp_path("optimize_listen");
+  const std::string token = temp_path("token");
+  std::filesystem::remove_all(dir);
+  std::ofstream(token) << "listen-test-token-0123456789abcdef\n";
+  std::filesystem::permissions(
+      token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const Result r = autoaug("optimize --study " + dir + " --space " + space + " --objective-cmd " +
+                           objective() + " --trials 3 --workers 1 --listen 127.0.0.2:0" +
+                           " --token-file " + token + " --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out.substr(r.out.find('{'))).at("trials").size(), 3u);
+  std::filesystem::remove_all(dir);
+}
+
 // Resume is replay: with one worker (so every ask sees the same history), a study stopped after
 // 4 trials and resumed to 8 proposes exactly what an uninterrupted study of 8 proposed.
 TEST(OptimizeCliTest, ResumedStudyProposesWhatAnUninterruptedOneDid) {

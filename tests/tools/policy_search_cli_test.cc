@@ -85,8 +85,13 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
   // A second run on the same directory must say --resume; with it, the study grows to 5 trials
   // and the stored ones are untouched.
   EXPECT_EQ(run_autoaug("search --study " + dir.string() + " --trials 3" + kBudget).code, 2);
-  r = run_autoaug("search --study " + dir.string() + " --resume --trials 5 --workers 2");
+  r = run_autoaug("search --study " + dir.string() +
+                  " --resume --trials 5 --workers 2 --threads 2");
   ASSERT_EQ(r.code, 0) << r.output;
+  // The objective, which carries the budget to remote workers, has the new thread count.
+  EXPECT_EQ(search::StudyStore::open((dir / "study.db").string(), true)
+                .config()["objective"]["train"]["threads"],
+            2);
   const std::vector<search::StoredTrial> all = stored_trials(dir);
   ASSERT_EQ(all.size(), 5u);
   for (size_t i = 0; i < first.size(); ++i) {
@@ -270,6 +275,13 @@ TEST(PolicySearch, BadConfigsAreInputErrors) {
   EXPECT_NE(r.output.find("unknown key 'training.epoch'"), std::string::npos) << r.output;
   r = run_autoaug("search --study " + (dir / "s").string() + " --data no-such-data");
   EXPECT_EQ(r.code, 2);
+  // The command line's worker settings are checked together as the file's are.
+  r = run_autoaug("search --study " + (dir / "s").string() + " --heartbeat-seconds 90");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("is not less than workers.lease_seconds"), std::string::npos) << r.output;
+  r = run_autoaug("search --study " + (dir / "s").string() + " --strategy annealing");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--strategy"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "s" / "study.db"));
 }
 
