@@ -37,13 +37,11 @@ void Policy::validate(const OpRegistry& registry) const {
     for (size_t j = 0; j < subpolicies[k].size(); ++j) {
       const Step& s = subpolicies[k][j];
       const std::string path = step_path(k, j);
-      const Op* op = registry.find(s.op);
-      if (op == nullptr) {
-        try {
-          registry.at(s.op);
-        } catch (const std::invalid_argument& e) {
-          throw std::invalid_argument(path + ".op: " + e.what());
-        }
+      const Op* op = nullptr;
+      try {
+        op = &registry.at(s.op);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(path + ".op: " + e.what());
       }
       if (!std::isfinite(s.prob) || s.prob < 0.0 || s.prob > 1.0) {
         throw std::invalid_argument(path + ".prob: " + detail::format_number(s.prob) +

@@ -22,7 +22,7 @@
 
 namespace autoaug::search {
 
-// Explicit values: they appear in saved studies and must never be renumbered.
+// Studies store a space as JSON with type names (Space::to_json), never these values.
 enum class DimensionType : int { kReal = 0, kInteger = 1, kCategorical = 2 };
 
 struct Dimension {

@@ -7,7 +7,8 @@
 
 namespace autoaug::search {
 
-// Explicit values: they appear in saved studies and must never be renumbered.
+// A trial as the strategies see it. The database stores search::StoredState (queued, running,
+// complete, failed) instead; these values are never written.
 enum class TrialState : int { kPending = 0, kComplete = 1, kFailed = 2 };
 
 // "pending", "complete" or "failed".

@@ -6,7 +6,7 @@
 
 namespace autoaug::search {
 
-// Explicit values: they may be stored in saved studies.
+// Chosen by name in a study's strategy (strategy_factory.h); the values are not stored.
 enum class AcquisitionKind : int {
   kExpectedImprovement = 0,
   kProbabilityOfImprovement = 1,

@@ -11,7 +11,7 @@
 
 namespace autoaug::search {
 
-// Explicit values: they may be stored in saved studies.
+// Chosen by name in a study's strategy (strategy_factory.h); the values are not stored.
 enum class SurrogateKind : int { kRandomForest = 0, kGaussianProcess = 1 };
 
 // The value a pending model proposal is given when the model is fitted (constant liar). Pending

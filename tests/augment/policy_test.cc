@@ -8,6 +8,7 @@
 #include <map>
 #include <opencv2/core.hpp>
 
+#include "augment/policy_export.h"
 #include "augment/policy_json.h"
 #include "augment/presets.h"
 
@@ -140,6 +141,35 @@ TEST(PolicyFile, WritesWhatItReads) {
   p.provenance.trial = 4;
   write_policy_file(p, path);
   EXPECT_EQ(load_policy(path), p);
+}
+
+// Each format carries the policy whole: the C++ header's and the Python module's embedded
+// JSON parse back to the same policy.
+TEST(PolicyExport, EveryFormatCarriesThePolicy) {
+  Policy p = autoaugment_cifar10();
+  p.fill = {1, 2, 3};
+  EXPECT_EQ(export_policy(p, "json"), policy_to_json(p));
+  auto embedded = [](const std::string& text, const std::string& open, const std::string& close) {
+    const size_t begin = text.find(open);
+    const size_t end = text.find(close, begin + open.size());
+    EXPECT_NE(begin, std::string::npos) << text;
+    EXPECT_NE(end, std::string::npos) << text;
+    return text.substr(begin + open.size(), end - begin - open.size());
+  };
+  const std::string header = export_policy(p, "cpp");
+  EXPECT_EQ(parse_policy_json(embedded(header, "R\"autoaug(", ")autoaug\""), "header"), p);
+  EXPECT_NE(header.find("inline autoaug::augment::Augmenter exported_policy()"), std::string::npos);
+  const std::string module = export_policy(p, "torchvision");
+  EXPECT_EQ(parse_policy_json(embedded(module, "POLICY = json.loads(r\"\"\"", "\"\"\")"), "module"),
+            p);
+  try {
+    export_policy(p, "onnx");
+    ADD_FAILURE() << "an unknown format was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("\"onnx\" is not json, torchvision or cpp"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Presets, MatchTorchvisionShapes) {
