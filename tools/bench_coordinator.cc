@@ -17,6 +17,7 @@
 
 #include "search/benchmark/problems.h"
 #include "search/store/study_store.h"
+#include "search/strategy/strategy_factory.h"
 #include "tools/commands.h"
 #include "tools/policy_study.h"
 #include "tools/study_runner.h"
@@ -55,7 +56,7 @@ Run run_once(const BenchCoordinatorArgs& a, const fs::path& dir) {
                        {"trials", a.trials},
                        {"objective", {{"kind", "problem"}, {"name", "branin"}}}};
   search::StudyStore store = search::StudyStore::create((dir / kStudyDatabase).string(), config);
-  auto study = study_from_config(config, "bench");
+  auto study = search::study_from_config(config, "bench");
   CoordinateArgs c;
   c.workers = a.workers;
   const net::CoordinatorSummary s =

@@ -17,9 +17,11 @@
 #include <string>
 #include <tuple>
 
+#include "search/net/address.h"
 #include "search/net/auth.h"
 #include "search/net/worker_client.h"
 #include "search/store/study_store.h"
+#include "search/strategy/strategy_factory.h"
 #include "tools/commands.h"
 #include "tools/policy_study.h"
 #include "tools/rescore.h"
@@ -47,7 +49,7 @@ struct WorkerArgs {
 
 void run_worker_command(const WorkerArgs& a) {
   net::WorkerOptions o;
-  std::tie(o.host, o.port) = parse_host_port(a.connect, "--connect");
+  std::tie(o.host, o.port) = net::parse_host_port(a.connect, "--connect");
   o.token = net::load_token(a.token_file);
   char host[256] = "worker";
   gethostname(host, sizeof host - 1);
@@ -81,7 +83,7 @@ void run_serve(const ServeArgs& a, bool trials_given) {
   search::StudyStore store = search::StudyStore::open(db.string());
   if (trials_given) store.update_config({{"trials", a.trials}});
   const json config = store.config();
-  auto study = study_from_config(config, db.string());
+  auto study = search::study_from_config(config, db.string());
   const int total = config.at("trials");
   auto progress = [&](const search::Study& s, const search::Trial& t, const json&) {
     const auto best = s.best();

@@ -231,7 +231,7 @@ bool run_rescore(const fs::path& dir, const json& cfg, const CoordinateArgs& coo
       "\nRe-scoring the top %zu trials and the baseline with %zu fresh seeds: %d trainings\n",
       config.at("candidates").size() - 1, config.at("seeds").size(), total);
   std::fflush(stdout);
-  std::unique_ptr<search::Study> study = study_from_config(config, db.string());
+  std::unique_ptr<search::Study> study = search::study_from_config(config, db.string());
   const net::CoordinatorSummary summary = run_coordinated(
       *study, *store, config.at("objective"), total, coordinate, rescore_progress(config));
   store.reset();
@@ -371,7 +371,7 @@ void run_search(SearchArgs a, const CLI::App& cmd) {
   apply_workers_config(cfg["workers"], a.coordinate);
   spdlog::set_level(spdlog::level::warn);  // progress lines below say what matters
   json config = store->config();
-  std::unique_ptr<search::Study> study = study_from_config(config, db.string());
+  std::unique_ptr<search::Study> study = search::study_from_config(config, db.string());
 
   std::printf(
       "autoaug search: %s, %s width %.2f, %d epochs on %zu proxy-train images, %d workers\n",

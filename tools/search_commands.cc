@@ -146,7 +146,7 @@ void run_optimize_study(const OptimizeArgs& a) {
                                                 {"space", space.to_json()}}}}));
   }
   const nlohmann::json config = store->config();
-  std::unique_ptr<search::Study> study = study_from_config(config, db.string());
+  std::unique_ptr<search::Study> study = search::study_from_config(config, db.string());
   if (a.quiet) spdlog::set_level(spdlog::level::warn);
   auto progress = [&](const search::Study& s, const search::Trial& t, const nlohmann::json&) {
     if (a.quiet) return;

@@ -27,14 +27,6 @@ struct CoordinateArgs {
   int worker_threads = 0;  // training threads of each local worker (0: the study's)
 };
 
-// "HOST:PORT" (an IPv6 host in brackets); errors name `option`.
-std::pair<std::string, int> parse_host_port(const std::string& text, const std::string& option);
-
-// The study a stored config describes: its "search_space", "strategy", "interleave", "seed"
-// and "direction" ("minimize" or "maximize"). Errors name `origin` and the field.
-std::unique_ptr<search::Study> study_from_config(const nlohmann::json& config,
-                                                 const std::string& origin);
-
 // Adds --listen and --token-file.
 void add_listen_options(CLI::App& cmd, CoordinateArgs& a);
 

@@ -1,5 +1,6 @@
 #include "search/strategy/strategy_factory.h"
 
+#include <memory>
 #include <stdexcept>
 
 #include "search/strategy/grid_strategy.h"
@@ -66,6 +67,25 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, 
   if (name == "grid") return std::make_unique<GridStrategy>(GridStrategyOptions{}, seed);
   return std::make_unique<ModelStrategy>(model_strategy_options(name, interleave, field), seed,
                                          name);
+}
+
+std::unique_ptr<Study> study_from_config(const nlohmann::json& config, const std::string& origin) {
+  try {
+    Space space = Space::from_json(config.at("search_space"));
+    const std::string direction = config.at("direction");
+    if (direction != "minimize" && direction != "maximize") {
+      throw std::invalid_argument("direction: '" + direction + "'");
+    }
+    return std::make_unique<Study>(
+        std::move(space),
+        make_strategy(config.at("strategy"), config.at("seed").get<std::uint64_t>(),
+                      config.at("interleave"), "strategy"),
+        StudyOptions{direction == "maximize" ? Direction::kMaximize : Direction::kMinimize});
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(origin + ": " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(origin + ": " + e.what());
+  }
 }
 
 }  // namespace autoaug::search

@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "search/strategy/model_strategy.h"
 #include "search/strategy/strategy.h"
+#include "search/study.h"
 
 namespace autoaug::search {
 
@@ -25,5 +27,10 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, uint64_t seed, 
 // std::invalid_argument naming `field` for any other name.
 ModelStrategyOptions model_strategy_options(const std::string& name, int interleave = 3,
                                             const std::string& field = "strategy");
+
+// The study a stored config describes (search/README.md, the study store): its "search_space",
+// "strategy", "interleave", "seed" and "direction" ("minimize" or "maximize"). Throws
+// std::invalid_argument prefixed with `origin` and naming the field.
+std::unique_ptr<Study> study_from_config(const nlohmann::json& config, const std::string& origin);
 
 }  // namespace autoaug::search
