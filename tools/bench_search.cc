@@ -3,11 +3,8 @@
 
 #include "tools/bench_search.h"
 
-#include <time.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +16,7 @@
 #include <stdexcept>
 
 #include "search/benchmark/problems.h"
+#include "search/benchmark/runner.h"
 #include "search/strategy/model_strategy.h"
 #include "search/strategy/strategy_factory.h"
 #include "search/study.h"
@@ -28,8 +26,6 @@ namespace {
 
 using search::BenchmarkProblem;
 using search::Point;
-using search::Trial;
-using search::TrialState;
 
 struct BenchArgs {
   bool json = false;
@@ -42,77 +38,6 @@ struct BenchArgs {
   bool skip_experiment = false;
   int experiment_seeds = 3;
   std::string plot;
-};
-
-// numpy-style percentile (linear interpolation) of a non-empty sample.
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// CPU time of the calling thread: the suggestion's own cost, unaffected by other processes
-// competing for the cores (suggestions are single-threaded).
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-// One sequential run; returns per evaluation count n (1-based) the true value at the point with
-// the best observation ("obs") and the best true value ("oracle").
-struct Run {
-  std::vector<double> obs, oracle;
-  std::vector<Point> points;
-  std::vector<double> observed;
-  double seconds = 0;
-};
-
-Run run_study(const BenchmarkProblem& problem, std::unique_ptr<search::Strategy> strategy,
-              int evaluations, int batch, uint64_t seed) {
-  search::Study study(problem.space, std::move(strategy));
-  std::mt19937_64 noise(seed * 0x9e3779b97f4a7c15ULL + 0x5eed);
-  Run run;
-  double best_obs = INFINITY, best_obs_true = INFINITY, best_true = INFINITY;
-  const auto start = std::chrono::steady_clock::now();
-  double objective_seconds = 0;
-  while (static_cast<int>(run.points.size()) < evaluations) {
-    std::vector<Trial> round;
-    for (int b = 0; b < batch && static_cast<int>(run.points.size() + round.size()) < evaluations;
-         ++b) {
-      round.push_back(study.ask());
-    }
-    for (const Trial& t : round) {
-      const auto o = std::chrono::steady_clock::now();
-      const double y = problem.observe(t.params, noise);
-      const double f = problem.value(t.params);
-      objective_seconds += seconds_since(o);
-      study.tell(t.number, y);
-      if (y < best_obs) {
-        best_obs = y;
-        best_obs_true = f;
-      }
-      best_true = std::min(best_true, f);
-      run.obs.push_back(best_obs_true - problem.f_star);
-      run.oracle.push_back(best_true - problem.f_star);
-      run.points.push_back(t.params);
-      run.observed.push_back(y);
-    }
-  }
-  run.seconds = seconds_since(start) - objective_seconds;
-  return run;
-}
-
-struct Cell {
-  std::string problem, strategy;
-  int evaluations;
-  double median, q25, q75;
 };
 
 std::string fmt(double v) {
@@ -149,67 +74,39 @@ void regret(const BenchArgs& a, nlohmann::json& out) {
           << name << " (f* = " << problem.f_star << "): median [q25, q75] of regret over "
           << a.seeds << " seeds" << (problem.noise_sd > 0 ? ", obs | oracle" : "") << "\n";
     for (const auto& strategy : a.strategies) {
-      std::vector<Run> runs;
+      std::vector<search::BenchmarkRun> runs;
       for (int s = 0; s < a.seeds; ++s) {
-        runs.push_back(run_study(problem, search::make_strategy(strategy, s, 3, "--strategies"),
-                                 a.evaluations, 1, s));
+        runs.push_back(search::run_benchmark(
+            problem, search::make_strategy(strategy, s, 3, "--strategies"), a.evaluations, 1, s));
       }
       std::vector<double> times;
-      for (const Run& r : runs) times.push_back(r.seconds);
+      for (const search::BenchmarkRun& r : runs) times.push_back(r.seconds);
       out["run_seconds"].push_back(
-          {{"problem", name}, {"strategy", strategy}, {"median", percentile(times, 0.5)}});
+          {{"problem", name}, {"strategy", strategy}, {"median", search::percentile(times, 0.5)}});
       table << "  " << strategy << std::string(std::max<int>(1, 12 - strategy.size()), ' ');
       for (int c : checkpoints) {
         if (c > a.evaluations) continue;
         for (int oracle = 0; oracle < (problem.noise_sd > 0 ? 2 : 1); ++oracle) {
           std::vector<double> v;
-          for (const Run& r : runs) v.push_back(oracle ? r.oracle[c - 1] : r.obs[c - 1]);
+          for (const search::BenchmarkRun& r : runs)
+            v.push_back(oracle ? r.oracle[c - 1] : r.obs[c - 1]);
           const nlohmann::json cell = {{"problem", name},
                                        {"strategy", strategy},
                                        {"evaluations", c},
-                                       {"median", percentile(v, 0.5)},
-                                       {"q25", percentile(v, 0.25)},
-                                       {"q75", percentile(v, 0.75)}};
+                                       {"median", search::percentile(v, 0.5)},
+                                       {"q25", search::percentile(v, 0.25)},
+                                       {"q75", search::percentile(v, 0.75)}};
           out[oracle ? "regret_oracle" : "regret"].push_back(cell);
-          table << (oracle ? " | " : "  @" + std::to_string(c) + " ") << fmt(percentile(v, 0.5))
-                << " [" << fmt(percentile(v, 0.25)) << ", " << fmt(percentile(v, 0.75)) << "]";
+          table << (oracle ? " | " : "  @" + std::to_string(c) + " ")
+                << fmt(search::percentile(v, 0.5)) << " [" << fmt(search::percentile(v, 0.25))
+                << ", " << fmt(search::percentile(v, 0.75)) << "]";
         }
       }
-      table << "   (" << fmt_time(percentile(times, 0.5)) << " / run)\n";
+      table << "   (" << fmt_time(search::percentile(times, 0.5)) << " / run)\n";
       if (!a.json) std::cout << table.str() << std::flush;
       table.str("");
     }
   }
-}
-
-// CPU time of one suggestion (fit plus acquisition) after `n` observations. For an interleaving
-// strategy the k proposals of a round are made (earlier ones pending) and the slowest, the
-// model-based one, is reported.
-double suggest_seconds(const BenchmarkProblem& problem, const std::string& strategy, int n,
-                       uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<Trial> history;
-  for (int i = 0; i < n; ++i) {
-    Trial t;
-    t.number = i;
-    t.params = problem.space.sample(rng);
-    t.state = TrialState::kComplete;
-    t.value = problem.observe(t.params, rng);
-    history.push_back(t);
-  }
-  const auto s = search::make_strategy(strategy, seed);
-  const int round = strategy.ends_with("-random") ? 3 : 1;
-  double slowest = 0;
-  for (int k = 0; k < round; ++k) {
-    const double start = thread_cpu_seconds();
-    const auto p = s->propose(problem.space, history);
-    slowest = std::max(slowest, thread_cpu_seconds() - start);
-    Trial t;
-    t.number = static_cast<int>(history.size());
-    t.params = *p;
-    history.push_back(t);
-  }
-  return slowest;
 }
 
 void latency(const BenchArgs& a, nlohmann::json& out) {
@@ -224,8 +121,9 @@ void latency(const BenchArgs& a, nlohmann::json& out) {
       if (!a.json) std::cout << "  " << name << " " << strategy << ":";
       for (int n : observations) {
         std::vector<double> t;
-        for (uint64_t r = 0; r < 3; ++r) t.push_back(suggest_seconds(problem, strategy, n, r));
-        const double ms = percentile(t, 0.5) * 1e3;
+        for (uint64_t r = 0; r < 3; ++r)
+          t.push_back(search::suggestion_seconds(problem, strategy, n, r));
+        const double ms = search::percentile(t, 0.5) * 1e3;
         out["latency"].push_back(
             {{"problem", name}, {"strategy", strategy}, {"observations", n}, {"suggest_ms", ms}});
         if (!a.json) std::cout << "  @" << n << " " << fmt_time(ms / 1e3);
@@ -249,7 +147,8 @@ void experiment(const BenchArgs& a, nlohmann::json& out) {
       search::ModelStrategyOptions o = search::model_strategy_options(strategy);
       o.n_initial = 5;
       const int evaluations = strategy == "rf-random" ? 90 : 100;
-      const Run run = run_study(problem, std::make_unique<search::ModelStrategy>(o, r, strategy),
+      const search::BenchmarkRun run =
+          search::run_benchmark(problem, std::make_unique<search::ModelStrategy>(o, r, strategy),
                                 evaluations, strategy == "rf-random" ? 3 : 1, r);
       const size_t best =
           std::min_element(run.observed.begin(), run.observed.end()) - run.observed.begin();
@@ -297,8 +196,8 @@ void plot(const BenchArgs& a) {
     const BenchmarkProblem problem = search::benchmark_problem(name, "--problems");
     if (problem.space.size() != 2) continue;
     for (const auto& strategy : a.strategies) {
-      const Run run = run_study(problem, search::make_strategy(strategy, 0, 3, "--strategies"),
-                                a.evaluations, 1, 0);
+      const search::BenchmarkRun run = search::run_benchmark(
+          problem, search::make_strategy(strategy, 0, 3, "--strategies"), a.evaluations, 1, 0);
       const std::string path = a.plot + "/" + name + "_" + strategy + ".png";
       plot_search(path, problem, run.points, run.observed);
       if (!a.json) std::cout << "wrote " << path << "\n";
