@@ -5,7 +5,6 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -28,19 +27,14 @@ extern "C" void on_coordinator_signal(int) {
   if (net::Coordinator* c = g_coordinator.load()) c->stop();
 }
 
-std::string self_executable() {
-  char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw std::runtime_error("cannot find the autoaug executable (/proc/self/exe)");
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 // The `autoaug worker` command lines of the local workers, dialling the coordinator on `host`.
-// --allow-command: they connect to this process's own coordinator, whose objective (a shell
-// command included) is this user's own choice.
+// They run /proc/self/exe, this very binary even when its file has been replaced or deleted
+// since (a rebuild or an upgrade during a long search), so workers started late (restarts, the
+// re-scoring) match the coordinator. --allow-command: they connect to this process's own
+// coordinator, whose objective (a shell command included) is this user's own choice.
 std::vector<std::vector<std::string>> local_worker_commands(const CoordinateArgs& args,
                                                             const std::string& host, int port) {
-  const std::string exe = self_executable();
+  const std::string exe = "/proc/self/exe";
   std::vector<std::vector<std::string>> commands;
   for (int i = 0; i < args.workers; ++i) {
     std::vector<std::string> argv = {exe,

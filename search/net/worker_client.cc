@@ -45,6 +45,10 @@ struct Stopped {};
 
 bool stop_requested(const WorkerOptions& o) { return o.stop != nullptr && o.stop->load(); }
 
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 // A non-blocking read or write that should wait and try again.
 bool not_ready(const boost::system::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::interrupted;
@@ -334,8 +338,12 @@ class Worker {
         s.close();
         throw Stopped{};
       }
+      const auto sent = Clock::now();
       s.send_raw(pending + s.frame({{"type", "request"}}));
-      if (!pending.empty()) s.expect("ack");
+      if (!pending.empty()) {
+        s.expect("ack");
+        summary_.reply_seconds.push_back(seconds_since(sent));
+      }
       pending.clear();
       // The coordinator may hold the request until a trial is free.
       const json reply = s.receive(Wait::kParked);
@@ -397,8 +405,10 @@ class Worker {
         }
         if (Clock::now() < next_beat) continue;
         next_beat = Clock::now() + std::chrono::duration<double>(heartbeat);
+        const auto sent = Clock::now();
         s.send({{"type", "heartbeat"}, {"trial", lease.trial}});
         const json reply = s.receive();
+        summary_.reply_seconds.push_back(seconds_since(sent));
         if (reply["type"] == "cancel") {
           cancel = true;
           cancelled = true;

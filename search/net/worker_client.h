@@ -12,6 +12,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "search/trial.h"
 
@@ -65,6 +66,10 @@ struct WorkerSummary {
   // objective the factory refuses); 3: no coordinator for give_up_after_seconds; 130: stopped.
   int exit_code = 0;
   std::string reason;
+  // Seconds from sending each result or heartbeat to the coordinator's answer (`ack`, or `cancel`
+  // for a heartbeat), in order: how long the coordinator kept this worker waiting
+  // on messages it should answer at once. Requests, which wait for a trial, are not counted.
+  std::vector<double> reply_seconds;
 };
 
 WorkerSummary run_worker(const WorkerOptions& options, const ObjectiveFactory& factory);

@@ -39,9 +39,10 @@ int complete_trials(const fs::path& dir) {
   return n;
 }
 
-// Starts `autoaug ARGS` with its output in `log`; returns the pid.
-pid_t spawn_autoaug(const std::vector<std::string>& args, const fs::path& log) {
-  const char* bin = std::getenv("AUTOAUG_BIN");
+// Starts `autoaug ARGS` (AUTOAUG_BIN, or the binary `bin`) with its output in `log`; returns the
+// pid.
+pid_t spawn_autoaug(const std::vector<std::string>& args, const fs::path& log,
+                    const char* bin = std::getenv("AUTOAUG_BIN")) {
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -224,6 +225,34 @@ TEST(PolicySearch, RescoringResumesAfterAKillAndExportTakesItsChoice) {
     ASSERT_TRUE(p.provenance.score.has_value());
     EXPECT_NEAR(*p.provenance.score, sums[chosen] / 3, 1e-9) << file;
   }
+}
+
+// The binary is deleted (a rebuild, an upgrade) while the search runs: the re-scoring's local
+// workers, started after that, still run, from the coordinator's own binary.
+TEST(PolicySearch, WorkersStartedAfterTheBinaryIsReplacedStillRun) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "replaced_binary";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path bin = dir / "autoaug";
+  fs::copy_file(std::getenv("AUTOAUG_BIN"), bin);
+  std::vector<std::string> args = {
+      "search",          "--study", (dir / "s").string(), "--trials", "2", "--rescore-top", "1",
+      "--rescore-seeds", "1",       "--workers",          "1"};
+  std::istringstream budget(kBudget);
+  for (std::string word; budget >> word;) args.push_back(word);
+  const pid_t pid = spawn_autoaug(args, dir / "log", bin.c_str());
+  ASSERT_TRUE(wait_for_complete(dir / "s", 1, pid));
+  fs::remove(bin);
+  int status = -1;
+  for (int i = 0; i < 1200 && waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (status == -1) kill(pid, SIGKILL);
+  std::ifstream log(dir / "log");
+  std::stringstream text;
+  text << log.rdbuf();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << text.str();
+  EXPECT_EQ(complete_trials(dir / "s" / "rescore"), 2) << text.str();
 }
 
 // Ctrl-C while the baseline trains (in the search process itself) stops it at the next step:
