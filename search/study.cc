@@ -11,16 +11,17 @@ Study::Study(Space space, std::unique_ptr<Strategy> strategy, StudyOptions optio
 }
 
 Trial Study::ask() {
-  std::lock_guard lock(mutex_);
-  std::optional<Point> p;
+  // One proposal at a time (the strategy is not thread-safe, and concurrent asks must not get
+  // the same point), computed on a copy of the history outside the trials' lock, so that tells
+  // and reads go on while a model is fitted.
+  std::lock_guard proposing(propose_mutex_);
+  std::vector<Trial> history = trials();
   if (options_.direction == Direction::kMaximize) {
-    std::vector<Trial> flipped = trials_;
-    for (Trial& t : flipped) t.value = -t.value;
-    p = strategy_->propose(space_, flipped);
-  } else {
-    p = strategy_->propose(space_, trials_);
+    for (Trial& t : history) t.value = -t.value;
   }
+  std::optional<Point> p = strategy_->propose(space_, history);
   if (!p) throw SearchExhausted("the strategy has no new point left in the space");
+  std::lock_guard lock(mutex_);
   Trial t;
   t.number = static_cast<int>(trials_.size());
   t.params = std::move(*p);

@@ -29,8 +29,9 @@ class SearchExhausted : public std::runtime_error {
 // What a callback asks the loop to do after a trial finished.
 enum class CallbackAction { kContinue, kStop };
 
-// One search: a space, a strategy and the history of trials. Every method is thread-safe;
-// proposals are computed under the study's lock, so concurrent asks never get the same point.
+// One search: a space, a strategy and the history of trials. Every method is thread-safe.
+// Proposals are made one at a time, so concurrent asks never get the same point, and outside
+// the lock of the trials: a tell or a read does not wait for a model fit.
 // Callbacks run outside that lock (one at a time) and may call any method of the study.
 class Study {
  public:
@@ -84,7 +85,8 @@ class Study {
   const Space space_;
   const std::unique_ptr<Strategy> strategy_;
   const StudyOptions options_;
-  mutable std::mutex mutex_;
+  std::mutex propose_mutex_;        // held by ask() while the strategy proposes
+  mutable std::mutex mutex_;        // guards trials_
   std::mutex callback_mutex_;       // guards callbacks_
   std::recursive_mutex run_mutex_;  // held while callbacks run
   std::vector<Trial> trials_;

@@ -125,7 +125,8 @@ class Coordinator::Impl {
     asio::co_spawn(io_, accept_loop(), asio::detached);
     arm_sweep();
     io_.run();
-    writer_.join();  // the batch in flight, if any, is committed
+    proposer_.join();  // a proposal in flight ends; its trial was never stored or leased
+    writer_.join();    // the batch in flight, if any, is committed
     if (!next_.ops.empty() && store_failed_.empty()) {
       const std::string error = apply(next_.ops);
       if (!error.empty()) spdlog::critical("the study store failed: {}", error);
@@ -137,9 +138,10 @@ class Coordinator::Impl {
     s.running = static_cast<int>(running_.size());
     s.finished = finished_;
     s.commits = commits_;
-    s.reason = !store_failed_.empty() ? "the study store failed: " + store_failed_
-               : finished_            ? finish_reason_
-                                      : "stopped";
+    s.reason = !store_failed_.empty()      ? "the study store failed: " + store_failed_
+               : !strategy_failed_.empty() ? "the strategy failed: " + strategy_failed_
+               : finished_                 ? finish_reason_
+                                           : "stopped";
     return s;
   }
 
@@ -259,9 +261,52 @@ class Coordinator::Impl {
     }
   }
 
+  // Whether a new trial may be proposed now: one proposal at a time, and no more trials than
+  // the target needs.
   bool can_create() const {
-    return !exhausted_ &&
+    return !exhausted_ && !proposing_ &&
            complete_ + static_cast<int>(running_.size() + queue_.size()) < o_.target_complete;
+  }
+
+  // Proposes the next trial on the proposer thread, so that a model fit (tens of milliseconds
+  // for a GP at a few hundred trials) never holds up the io thread's heartbeats and
+  // acknowledgements. The new trial joins the queue when it arrives (on_proposed).
+  void start_proposal() {
+    proposing_ = true;
+    asio::post(proposer_, [this] {
+      std::optional<search::Trial> t;
+      std::string error;
+      try {
+        t = study_.ask();
+      } catch (const search::SearchExhausted&) {
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      asio::post(io_,
+                 [this, t = std::move(t), error = std::move(error)] { on_proposed(t, error); });
+    });
+  }
+
+  void on_proposed(const std::optional<search::Trial>& t, const std::string& error) {
+    proposing_ = false;
+    if (!error.empty()) {
+      spdlog::critical("the strategy failed, stopping: {}", error);
+      strategy_failed_ = error;
+      stop_requested_ = true;
+      return;
+    }
+    if (!t) {
+      exhausted_ = true;
+      check_finished();
+    } else if (!finished_ && !stopping_) {  // else not needed any more: never stored
+      const int n = t->number;
+      params_.push_back(study_.space().to_params(t->params));
+      attempts_.push_back(0);
+      state_.push_back(search::StoredState::kQueued);
+      mutate([n, p = params_[n]](search::StudyStore& s) { s.add_trial(n, p); });
+      queue_.push_back(n);
+    }
+    serve_parked();
   }
 
   void assign(const ConnectionPtr& c) {
@@ -274,21 +319,7 @@ class Coordinator::Impl {
       n = queue_.front();
       queue_.pop_front();
     } else if (can_create()) {
-      try {
-        const search::Trial t = study_.ask();
-        n = t.number;
-        params_.push_back(study_.space().to_params(t.params));
-        attempts_.push_back(0);
-        state_.push_back(search::StoredState::kQueued);
-        mutate([n, p = params_[n]](search::StudyStore& s) { s.add_trial(n, p); });
-      } catch (const search::SearchExhausted&) {
-        exhausted_ = true;
-        check_finished();
-        if (finished_) {
-          reply(c, {{"type", "done"}, {"reason", finish_reason_}});
-          return;
-        }
-      }
+      start_proposal();  // this request waits for it, parked
     }
     if (n < 0) {
       c->parked = true;
@@ -787,6 +818,9 @@ class Coordinator::Impl {
   std::uint64_t commits_ = 0;
   std::string store_failed_;
   asio::thread_pool writer_{1};
+  asio::thread_pool proposer_{1};
+  bool proposing_ = false;
+  std::string strategy_failed_;
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
 };

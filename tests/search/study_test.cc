@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
+#include <thread>
 
 #include "search/strategy/random_strategy.h"
 
@@ -122,6 +124,40 @@ TEST(StudyTest, ConcurrentWorkersGetDistinctPointsAndNumbers) {
     keys.insert(study.space().key(trials[i].params));
   }
   EXPECT_EQ(keys.size(), 200u);
+}
+
+// A strategy whose proposal, after the first, waits until the test releases it.
+class GatedStrategy : public Strategy {
+ public:
+  GatedStrategy(std::promise<void>& entered, std::shared_future<void> release)
+      : entered_(entered), release_(std::move(release)) {}
+  std::optional<Point> propose(const Space&, const std::vector<Trial>& history) const override {
+    if (!history.empty()) {
+      entered_.set_value();
+      release_.wait();
+    }
+    return Point{0.1 * static_cast<double>(history.size())};
+  }
+  std::string name() const override { return "gated"; }
+
+ private:
+  std::promise<void>& entered_;
+  std::shared_future<void> release_;
+};
+
+// A tell, and reads of the study, go on while another thread's ask is inside the strategy.
+TEST(StudyTest, TellsDoNotWaitForAProposal) {
+  std::promise<void> entered, release;
+  Study study(line(), std::make_unique<GatedStrategy>(entered, release.get_future().share()));
+  const Trial first = study.ask();
+  auto second = std::async(std::launch::async, [&] { return study.ask(); });
+  entered.get_future().wait();  // the second ask is proposing now
+  study.tell(first.number, 0.5);
+  EXPECT_EQ(study.best()->value, 0.5);
+  EXPECT_EQ(study.trials().size(), 1u);
+  release.set_value();
+  EXPECT_EQ(second.get().number, 1);
+  EXPECT_EQ(study.trials().size(), 2u);
 }
 
 TEST(StudyTest, ExhaustedSpaceEndsOptimizeCleanly) {
