@@ -18,6 +18,7 @@
 #include "search/net/worker_client.h"
 #include "search/store/study_store.h"
 #include "search/strategy/strategy_factory.h"
+#include "tests/search/gated_strategy.h"
 
 namespace autoaug::net {
 namespace {
@@ -44,10 +45,12 @@ fs::path fresh_db(const std::string& name) {
 // A study, its store (at `db`, created unless `existing`) and a coordinator serving it from a
 // thread.
 struct Served {
-  Served(const fs::path& db, int target, CoordinatorOptions o = {}, bool existing = false)
+  Served(const fs::path& db, int target, CoordinatorOptions o = {}, bool existing = false,
+         std::unique_ptr<search::Strategy> strategy = nullptr)
       : store(existing ? search::StudyStore::open(db.string())
                        : search::StudyStore::create(db.string(), {{"seed", 7}})),
-        study(test_space(), search::make_strategy("random", 7, 3, "strategy")) {
+        study(test_space(),
+              strategy ? std::move(strategy) : search::make_strategy("random", 7, 3, "strategy")) {
     o.token = kToken;
     o.target_complete = target;
     coordinator = std::make_unique<Coordinator>(study, store, json{{"kind", "test"}}, o);
@@ -374,6 +377,39 @@ TEST(Coordinator, ReportsAfterTheStudyEndedByFailuresAreIgnored) {
   EXPECT_EQ(s.store.trial(failing.trial)->state, search::StoredState::kFailed);
   EXPECT_EQ(s.store.trial(late.trial)->state, search::StoredState::kQueued);
   EXPECT_EQ(s.store.counts().at(search::StoredState::kComplete), 0);
+}
+
+// While the strategy is inside a proposal (for a second worker's request), the coordinator still
+// answers the first worker's heartbeat and result. The gate opens once those answers are in; a
+// safety thread opens it after a minute otherwise, so a regression fails instead of hanging.
+TEST(Coordinator, HeartbeatsAndResultsAreAnsweredDuringAProposal) {
+  std::promise<void> entered, release;
+  std::atomic<bool> released_early{false};
+  auto gate = release.get_future().share();
+  Served s(fresh_db("slow_proposal"), 2, {}, false,
+           std::make_unique<search::GatedStrategy>(entered, gate));
+  Leaseholder first(s.coordinator->port());  // the first proposal is not gated
+  RawClient second(s.coordinator->port());
+  second.authenticate();
+  EXPECT_EQ(second.receive()["type"], "welcome");
+  second.send({{"type", "request"}});
+  entered.get_future().wait();  // the strategy is proposing the second trial now
+  std::thread safety([&] {
+    if (gate.wait_for(std::chrono::minutes(1)) == std::future_status::timeout) {
+      released_early = true;
+      release.set_value();
+    }
+  });
+  EXPECT_EQ(first.report({{"type", "heartbeat"}})["type"], "ack");
+  EXPECT_EQ(first.report({{"type", "result"}, {"value", 3.0}})["type"], "ack");
+  EXPECT_FALSE(released_early) << "the answers waited for the proposal";
+  if (!released_early) release.set_value();
+  safety.join();
+  const json lease = second.receive();
+  EXPECT_EQ(lease["type"], "lease");
+  EXPECT_EQ(lease["trial"], 1);
+  first.send({{"type", "bye"}});
+  second.send({{"type", "bye"}});
 }
 
 TEST(Coordinator, ResumeQueuesRunningTrialsAgain) {

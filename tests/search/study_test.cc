@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "search/strategy/random_strategy.h"
+#include "tests/search/gated_strategy.h"
 
 namespace autoaug::search {
 namespace {
@@ -125,25 +126,6 @@ TEST(StudyTest, ConcurrentWorkersGetDistinctPointsAndNumbers) {
   }
   EXPECT_EQ(keys.size(), 200u);
 }
-
-// A strategy whose proposal, after the first, waits until the test releases it.
-class GatedStrategy : public Strategy {
- public:
-  GatedStrategy(std::promise<void>& entered, std::shared_future<void> release)
-      : entered_(entered), release_(std::move(release)) {}
-  std::optional<Point> propose(const Space&, const std::vector<Trial>& history) const override {
-    if (!history.empty()) {
-      entered_.set_value();
-      release_.wait();
-    }
-    return Point{0.1 * static_cast<double>(history.size())};
-  }
-  std::string name() const override { return "gated"; }
-
- private:
-  std::promise<void>& entered_;
-  std::shared_future<void> release_;
-};
 
 // A tell, and reads of the study, go on while another thread's ask is inside the strategy.
 TEST(StudyTest, TellsDoNotWaitForAProposal) {
