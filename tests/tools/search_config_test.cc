@@ -4,6 +4,7 @@
 #include "tools/search_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
@@ -21,11 +22,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Writes `text` to a file named `name` in a fresh temporary directory and returns its path.
+// Writes `text` to a file named `name` in a fresh temporary directory and returns its path. The
+// directory is per process: CTest runs the cases of this file as parallel processes.
 std::string write_config(const std::string& text, const std::string& name = "search.yaml") {
   static int counter = 0;
   const fs::path dir =
-      fs::path(::testing::TempDir()) / ("search_config_test_" + std::to_string(counter++));
+      fs::path(::testing::TempDir()) /
+      ("search_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path path = dir / name;
