@@ -111,11 +111,41 @@ double GaussianProcess::log_marginal_likelihood(const Eigen::VectorXd& theta,
   return lml;
 }
 
-void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng) {
+// Log-parameter i = lo[i] + (hi[i] - lo[i]) * sigmoid(z[i]): L-BFGS searches z, unbounded.
+struct GaussianProcess::HyperBox {
+  Eigen::VectorXd lo, hi;
+
+  HyperBox(const GaussianProcessOptions& o, Eigen::Index d) : lo(d + 2), hi(d + 2) {
+    lo[0] = std::log(o.min_amplitude);
+    hi[0] = std::log(o.max_amplitude);
+    lo.segment(1, d).setConstant(std::log(o.min_length_scale));
+    hi.segment(1, d).setConstant(std::log(o.max_length_scale));
+    if (o.fit_noise) {
+      lo[d + 1] = std::log(o.min_noise);
+      hi[d + 1] = std::log(o.max_noise);
+    } else {
+      lo[d + 1] = hi[d + 1] = std::log(std::max(o.noise, 1e-300));
+    }
+  }
+  Eigen::VectorXd theta(const Eigen::VectorXd& z) const {
+    Eigen::VectorXd t(lo.size());
+    for (Eigen::Index i = 0; i < lo.size(); ++i) t[i] = lo[i] + (hi[i] - lo[i]) * sigmoid(z[i]);
+    return t;
+  }
+  Eigen::VectorXd z(const Eigen::VectorXd& t) const {
+    Eigen::VectorXd z(lo.size());
+    for (Eigen::Index i = 0; i < lo.size(); ++i) {
+      const double s =
+          hi[i] > lo[i] ? std::clamp((t[i] - lo[i]) / (hi[i] - lo[i]), 1e-6, 1 - 1e-6) : 0.5;
+      z[i] = std::log(s / (1 - s));
+    }
+    return z;
+  }
+};
+
+Vector GaussianProcess::set_fit_rows(const Matrix& x, const Vector& y, std::mt19937_64& rng) {
   const auto n = x.rows();
-  const auto d = static_cast<Eigen::Index>(categories_.size());
-  if (x.cols() != d) throw std::invalid_argument("gp.fit: wrong number of columns");
-  if (n < 1 || y.size() != n) throw std::invalid_argument("gp.fit: needs rows matching y");
+  const auto d = x.cols();
   y_mean_ = y.mean();
   const double sd = n > 1 ? std::sqrt((y.array() - y_mean_).square().sum() / n) : 0.0;
   y_scale_ = sd > 1e-12 ? sd : 1.0;
@@ -139,109 +169,104 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
     y_ = y_all;
   }
   pair_distances();
+  return y_all;
+}
 
-  // Search in z, with log-parameter = lo + (hi - lo) * sigmoid(z).
-  Eigen::VectorXd lo(d + 2), hi(d + 2);
-  lo[0] = std::log(options_.min_amplitude);
-  hi[0] = std::log(options_.max_amplitude);
-  lo.segment(1, d).setConstant(std::log(options_.min_length_scale));
-  hi.segment(1, d).setConstant(std::log(options_.max_length_scale));
-  if (options_.fit_noise) {
-    lo[d + 1] = std::log(options_.min_noise);
-    hi[d + 1] = std::log(options_.max_noise);
-  } else {
-    lo[d + 1] = hi[d + 1] = std::log(std::max(options_.noise, 1e-300));
-  }
-  auto to_theta = [&](const Eigen::VectorXd& z) {
-    Eigen::VectorXd t(d + 2);
-    for (Eigen::Index i = 0; i < d + 2; ++i) t[i] = lo[i] + (hi[i] - lo[i]) * sigmoid(z[i]);
-    return t;
-  };
-  auto to_z = [&](const Eigen::VectorXd& t) {
-    Eigen::VectorXd z(d + 2);
-    for (Eigen::Index i = 0; i < d + 2; ++i) {
-      const double s =
-          hi[i] > lo[i] ? std::clamp((t[i] - lo[i]) / (hi[i] - lo[i]), 1e-6, 1 - 1e-6) : 0.5;
-      z[i] = std::log(s / (1 - s));
+double GaussianProcess::negative_log_posterior(const HyperBox& box, const Eigen::VectorXd& z,
+                                               Eigen::VectorXd& grad) const {
+  const auto d = static_cast<Eigen::Index>(categories_.size());
+  const Eigen::VectorXd t = box.theta(z);
+  Eigen::VectorXd g;
+  double lml = log_marginal_likelihood(t, &g);
+  if (!std::isfinite(lml)) return std::numeric_limits<double>::infinity();
+  if (options_.length_scale_prior_sd > 0) {
+    // Log-normal prior on the length scales: keeps few points from fitting wiggles.
+    const double mu = std::log(options_.length_scale_prior_median);
+    const double inv_var = 1.0 / (options_.length_scale_prior_sd * options_.length_scale_prior_sd);
+    for (Eigen::Index i = 1; i <= d; ++i) {
+      lml -= 0.5 * (t[i] - mu) * (t[i] - mu) * inv_var;
+      g[i] -= (t[i] - mu) * inv_var;
     }
+  }
+  grad.resize(d + 2);
+  for (Eigen::Index i = 0; i < d + 2; ++i) {
+    const double s = sigmoid(z[i]);
+    grad[i] = -g[i] * (box.hi[i] - box.lo[i]) * s * (1 - s);
+  }
+  return -lml;
+}
+
+double GaussianProcess::fit_isotropic(const HyperBox& box, const Eigen::VectorXd& start,
+                                      Eigen::VectorXd& theta) const {
+  const auto d = static_cast<Eigen::Index>(categories_.size());
+  // Amplitude, the shared length scale and noise; the shared scale's gradient is the sum over
+  // dimensions.
+  auto expand = [&](const Eigen::VectorXd& w) {
+    Eigen::VectorXd z(d + 2);
+    z[0] = w[0];
+    z.segment(1, d).setConstant(w[1]);
+    z[d + 1] = w[2];
     return z;
   };
-  auto objective = [&](const Eigen::VectorXd& z, Eigen::VectorXd& grad) {
-    const Eigen::VectorXd t = to_theta(z);
+  auto objective = [&](const Eigen::VectorXd& w, Eigen::VectorXd& grad) {
     Eigen::VectorXd g;
-    double lml = log_marginal_likelihood(t, &g);
-    if (!std::isfinite(lml)) return std::numeric_limits<double>::infinity();
-    if (options_.length_scale_prior_sd > 0) {
-      // Log-normal prior on the length scales: keeps few points from fitting wiggles.
-      const double mu = std::log(options_.length_scale_prior_median);
-      const double inv_var =
-          1.0 / (options_.length_scale_prior_sd * options_.length_scale_prior_sd);
-      for (Eigen::Index i = 1; i <= d; ++i) {
-        lml -= 0.5 * (t[i] - mu) * (t[i] - mu) * inv_var;
-        g[i] -= (t[i] - mu) * inv_var;
-      }
+    const double value = negative_log_posterior(box, expand(w), g);
+    grad.resize(3);
+    if (g.size() == d + 2) {
+      grad << g[0], g.segment(1, d).sum(), g[d + 1];
+    } else {
+      grad.setZero();  // non-finite value: the line search backs off
     }
-    grad.resize(d + 2);
-    for (Eigen::Index i = 0; i < d + 2; ++i) {
-      const double s = sigmoid(z[i]);
-      grad[i] = -g[i] * (hi[i] - lo[i]) * s * (1 - s);
-    }
-    return -lml;
+    return value;
   };
+  const Eigen::VectorXd z0 = box.z(start);
+  Eigen::VectorXd w(3);
+  w << z0[0], z0[1], z0[d + 1];
+  const double value = detail::lbfgs_minimize(objective, w, options_.max_iterations);
+  theta = box.theta(expand(w));
+  return value;
+}
 
+void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng) {
+  const auto n = x.rows();
+  const auto d = static_cast<Eigen::Index>(categories_.size());
+  if (x.cols() != d) throw std::invalid_argument("gp.fit: wrong number of columns");
+  if (n < 1 || y.size() != n) throw std::invalid_argument("gp.fit: needs rows matching y");
+  const Vector y_all = set_fit_rows(x, y, rng);
+  const HyperBox box(options_, d);
+  auto objective = [&](const Eigen::VectorXd& z, Eigen::VectorXd& grad) {
+    return negative_log_posterior(box, z, grad);
+  };
   Eigen::VectorXd start(d + 2);
   start[0] = 0.0;
   start.segment(1, d).setConstant(std::log(options_.length_scale_prior_median));
   start[d + 1] = std::log(options_.fit_noise ? 1e-3 : std::max(options_.noise, 1e-300));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   double best = std::numeric_limits<double>::infinity();
-  Eigen::VectorXd best_theta = to_theta(to_z(start));
-  // Isotropic model first: one length scale shared by every dimension (amplitude, length
-  // scale, noise searched; the gradient of the shared scale is the sum over dimensions).
+  Eigen::VectorXd best_theta = box.theta(box.z(start));
+  // Isotropic model first; then ARD from `start`, from random restarts and from its optimum.
   double iso_best = std::numeric_limits<double>::infinity();
   Eigen::VectorXd iso_theta = best_theta;
   const bool select = options_.ard_selection && d > 1 && n > 1;
-  if (select) {
-    auto expand = [&](const Eigen::VectorXd& w) {
-      Eigen::VectorXd z(d + 2);
-      z[0] = w[0];
-      z.segment(1, d).setConstant(w[1]);
-      z[d + 1] = w[2];
-      return z;
-    };
-    auto iso_objective = [&](const Eigen::VectorXd& w, Eigen::VectorXd& grad) {
-      Eigen::VectorXd g;
-      const double value = objective(expand(w), g);
-      grad.resize(3);
-      if (g.size() == d + 2) {
-        grad << g[0], g.segment(1, d).sum(), g[d + 1];
-      } else {
-        grad.setZero();  // non-finite value: the line search backs off
-      }
-      return value;
-    };
-    const Eigen::VectorXd z0 = to_z(start);
-    Eigen::VectorXd w(3);
-    w << z0[0], z0[1], z0[d + 1];
-    iso_best = detail::lbfgs_minimize(iso_objective, w, options_.max_iterations);
-    iso_theta = to_theta(expand(w));
-  }
+  if (select) iso_best = fit_isotropic(box, start, iso_theta);
   for (int r = 0; r <= options_.n_restarts + (select ? 1 : 0) && n > 1; ++r) {
     Eigen::VectorXd t = start;
     if (select && r == options_.n_restarts + 1) {
       t = iso_theta;  // ARD search from the isotropic optimum
     } else if (r > 0) {
-      for (Eigen::Index i = 0; i < d + 2; ++i) t[i] = lo[i] + (hi[i] - lo[i]) * unit(rng);
+      for (Eigen::Index i = 0; i < d + 2; ++i) {
+        t[i] = box.lo[i] + (box.hi[i] - box.lo[i]) * unit(rng);
+      }
       t.segment(1, d) = (std::log(0.05) +
                          (std::log(2.0) - std::log(0.05)) * Eigen::ArrayXd::NullaryExpr(d, [&] {
                            return unit(rng);
                          })).matrix();
     }
-    Eigen::VectorXd z = to_z(t);
+    Eigen::VectorXd z = box.z(t);
     const double value = detail::lbfgs_minimize(objective, z, options_.max_iterations);
     if (value < best) {
       best = value;
-      best_theta = to_theta(z);
+      best_theta = box.theta(z);
     }
   }
   // Bayesian information criterion: one length scale per dimension must buy

@@ -57,6 +57,18 @@ class GaussianProcess : public Surrogate {
   double log_marginal_likelihood(const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) const;
 
  private:
+  struct HyperBox;  // bounds of the log-parameters and the squashing into them
+
+  // Normalises y and keeps the rows the hyper-parameters are fitted on (x_, y_); returns every
+  // normalised y.
+  Vector set_fit_rows(const Matrix& x, const Vector& y, std::mt19937_64& rng);
+  // The negative log posterior (marginal likelihood and length-scale prior) at squashed
+  // parameters `z`, and its gradient; +inf where the likelihood is not finite.
+  double negative_log_posterior(const HyperBox& box, const Eigen::VectorXd& z,
+                                Eigen::VectorXd& grad) const;
+  // One length scale shared by every dimension: the best value and, in `theta`, its parameters.
+  double fit_isotropic(const HyperBox& box, const Eigen::VectorXd& start,
+                       Eigen::VectorXd& theta) const;
   void pair_distances();
   void factorise();
 
