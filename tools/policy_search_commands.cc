@@ -274,10 +274,15 @@ search::StudyStore open_resumed(const SearchArgs& a, const CLI::App& cmd, const 
   apply_search_config(cfg, train);
   json objective = config.at("objective");
   objective["train"] = train_args_json(train);
-  store.update_config({{"config", cfg},
+  const json wanted = {{"config", cfg},
                        {"trials", cfg["search"]["trials"]},
                        {"train", objective["train"]},
-                       {"objective", objective}});
+                       {"objective", objective}};
+  json patch = json::object();  // only what changed: the event log keeps every patch
+  for (const auto& [key, value] : wanted.items()) {
+    if (config.value(key, json()) != value) patch[key] = value;
+  }
+  if (!patch.empty()) store.update_config(patch);
   return store;
 }
 
