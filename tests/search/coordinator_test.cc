@@ -412,6 +412,47 @@ TEST(Coordinator, HeartbeatsAndResultsAreAnsweredDuringAProposal) {
   second.send({{"type", "bye"}});
 }
 
+// A revoked lease stops its training: the study ends (by a failure elsewhere) while a C++ worker
+// trains; the `cancel` answering its next heartbeat sets the objective's cancel flag, and the
+// worker then learns the study is done. The objective gives up after a minute, so a regression
+// fails instead of hanging.
+TEST(Coordinator, ARevokedLeaseCancelsTheRunningObjective) {
+  CoordinatorOptions o;
+  o.max_failed = 1;
+  o.heartbeat_seconds = 0.1;
+  Served s(fresh_db("revoked"), 5, o);
+  std::promise<void> started;
+  std::atomic<bool> saw_cancel{false};
+  auto worker = std::async(std::launch::async, [&] {
+    WorkerOptions w;
+    w.host = "127.0.0.1";
+    w.port = s.coordinator->port();
+    w.token = kToken;
+    w.name = "trainer";
+    return run_worker(w, [&](const json&) {
+      return [&](const Lease&, const std::atomic<bool>& cancel) {
+        started.set_value();
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+        while (!cancel && std::chrono::steady_clock::now() < give_up) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        saw_cancel = cancel.load();
+        return TrialOutcome{search::TrialResult::complete(0.0)};
+      };
+    });
+  });
+  started.get_future().wait();  // the worker holds a lease and trains
+  Leaseholder failing(s.coordinator->port());
+  EXPECT_EQ(failing.report({{"type", "failure"}, {"message", "boom"}})["type"], "ack");
+  const WorkerSummary summary = worker.get();
+  EXPECT_TRUE(saw_cancel);
+  EXPECT_EQ(summary.exit_code, 0) << summary.reason;
+  EXPECT_EQ(summary.completed, 0);  // a cancelled trial's result is not sent
+  failing.send({{"type", "bye"}});
+  s.wait();
+  EXPECT_EQ(s.summary.reason, "1 trials failed");
+}
+
 TEST(Coordinator, ResumeQueuesRunningTrialsAgain) {
   const fs::path db = fresh_db("resume");
   int leased = -1;
