@@ -104,20 +104,8 @@ Policy parse_torchvision_list(const json& doc, std::string_view origin) {
   return policy;
 }
 
-}  // namespace
-
-Policy parse_policy_json(std::string_view text, std::string_view origin) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw std::invalid_argument(std::string(origin) + ": not valid JSON (" + e.what() + ")");
-  }
-  if (doc.is_array()) return parse_torchvision_list(doc, origin);
-  if (!doc.is_object()) fail(origin, "(document)", "expected a JSON object");
-  reject_unknown_keys(origin, "", doc,
-                      {"format", "semantics", "magnitude_bins", "magnitude_space", "fill",
-                       "interpolation", "subpolicies", "provenance"});
+// "format" (required), "semantics" and "interpolation": what this reader can honour.
+void check_header(std::string_view origin, const json& doc) {
   if (!doc.contains("format")) fail(origin, "format", "missing (expected \"autoaug.policy/v1\")");
   const std::string format = string_field(origin, "format", doc["format"]);
   if (format != kPolicyFormat) {
@@ -140,7 +128,10 @@ Policy parse_policy_json(std::string_view text, std::string_view origin) {
            "\"" + interpolation + "\" is not supported (only \"nearest\")");
     }
   }
-  Policy policy;
+}
+
+// magnitude_bins, magnitude_space and fill, when given.
+void parse_settings(std::string_view origin, const json& doc, Policy& policy) {
   if (doc.contains("magnitude_bins")) {
     const long long bins = integer_field(origin, "magnitude_bins", doc["magnitude_bins"]);
     if (bins < 2 || bins > 1000)
@@ -168,6 +159,9 @@ Policy parse_policy_json(std::string_view text, std::string_view origin) {
       fail(origin, "fill", std::string("expected a number or a list, got ") + type_name(f));
     }
   }
+}
+
+void parse_subpolicies(std::string_view origin, const json& doc, Policy& policy) {
   if (!doc.contains("subpolicies")) fail(origin, "subpolicies", "missing");
   const json& subs = doc["subpolicies"];
   if (!subs.is_array()) fail(origin, "subpolicies", "expected a list of lists of steps");
@@ -180,31 +174,30 @@ Policy parse_policy_json(std::string_view text, std::string_view origin) {
     }
     policy.subpolicies.push_back(std::move(sub));
   }
-  if (doc.contains("provenance")) {
-    const json& p = doc["provenance"];
-    if (!p.is_object()) fail(origin, "provenance", "expected an object");
-    reject_unknown_keys(origin, "provenance", p, {"study", "trial", "score", "created", "source"});
-    if (p.contains("study"))
-      policy.provenance.study = string_field(origin, "provenance.study", p["study"]);
-    if (p.contains("trial") && !p["trial"].is_null()) {
-      policy.provenance.trial = integer_field(origin, "provenance.trial", p["trial"]);
-    }
-    if (p.contains("score") && !p["score"].is_null()) {
-      policy.provenance.score = number_field(origin, "provenance.score", p["score"]);
-    }
-    if (p.contains("created")) {
-      policy.provenance.created = string_field(origin, "provenance.created", p["created"]);
-    }
-    if (p.contains("source")) {
-      policy.provenance.source = string_field(origin, "provenance.source", p["source"]);
-    }
+}
+
+void parse_provenance(std::string_view origin, const json& doc, Policy& policy) {
+  const json& p = doc["provenance"];
+  if (!p.is_object()) fail(origin, "provenance", "expected an object");
+  reject_unknown_keys(origin, "provenance", p, {"study", "trial", "score", "created", "source"});
+  if (p.contains("study"))
+    policy.provenance.study = string_field(origin, "provenance.study", p["study"]);
+  if (p.contains("trial") && !p["trial"].is_null()) {
+    policy.provenance.trial = integer_field(origin, "provenance.trial", p["trial"]);
   }
-  try {
-    policy.validate();
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string(origin) + ": " + e.what());
+  if (p.contains("score") && !p["score"].is_null()) {
+    policy.provenance.score = number_field(origin, "provenance.score", p["score"]);
   }
-  // A missing bin would silently mean bin 0; only ops without a parameter may omit it.
+  if (p.contains("created")) {
+    policy.provenance.created = string_field(origin, "provenance.created", p["created"]);
+  }
+  if (p.contains("source")) {
+    policy.provenance.source = string_field(origin, "provenance.source", p["source"]);
+  }
+}
+
+// A missing bin would silently mean bin 0; only ops without a parameter may omit it.
+void check_bins_given(std::string_view origin, const json& subs, const Policy& policy) {
   for (size_t k = 0; k < subs.size(); ++k) {
     for (size_t j = 0; j < subs[k].size(); ++j) {
       const Op& op = builtin_ops().at(policy.subpolicies[k][j].op);
@@ -214,6 +207,33 @@ Policy parse_policy_json(std::string_view text, std::string_view origin) {
       }
     }
   }
+}
+
+}  // namespace
+
+Policy parse_policy_json(std::string_view text, std::string_view origin) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw std::invalid_argument(std::string(origin) + ": not valid JSON (" + e.what() + ")");
+  }
+  if (doc.is_array()) return parse_torchvision_list(doc, origin);
+  if (!doc.is_object()) fail(origin, "(document)", "expected a JSON object");
+  reject_unknown_keys(origin, "", doc,
+                      {"format", "semantics", "magnitude_bins", "magnitude_space", "fill",
+                       "interpolation", "subpolicies", "provenance"});
+  check_header(origin, doc);
+  Policy policy;
+  parse_settings(origin, doc, policy);
+  parse_subpolicies(origin, doc, policy);
+  if (doc.contains("provenance")) parse_provenance(origin, doc, policy);
+  try {
+    policy.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(origin) + ": " + e.what());
+  }
+  check_bins_given(origin, doc["subpolicies"], policy);
   return policy;
 }
 
