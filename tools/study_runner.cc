@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -116,7 +117,16 @@ net::CoordinatorSummary run_coordinated(search::Study& study, search::StudyStore
   net::CoordinatorSummary summary;
   {
     const ScopedInterruptHandler interrupts(on_coordinator_signal);
-    net::LocalWorkers workers(local_worker_commands(args, o.host, coordinator.port()), o.token);
+    // With no remote workers to wait for, a study whose local workers all failed stops.
+    std::function<void()> all_failed;
+    if (args.listen.empty()) {
+      all_failed = [&coordinator] {
+        std::fprintf(stderr, "autoaug: every local worker failed; stopping the study\n");
+        coordinator.stop();
+      };
+    }
+    net::LocalWorkers workers(local_worker_commands(args, o.host, coordinator.port()), o.token, 3,
+                              all_failed);
     summary = coordinator.run();
   }
   g_coordinator = nullptr;

@@ -15,8 +15,11 @@ extern char** environ;
 namespace autoaug::net {
 
 LocalWorkers::LocalWorkers(std::vector<std::vector<std::string>> commands, std::string token,
-                           int max_restarts)
-    : token_(std::move(token)), max_restarts_(max_restarts) {
+                           int max_restarts, std::function<void()> on_all_failed)
+    : token_(std::move(token)),
+      max_restarts_(max_restarts),
+      on_all_failed_(std::move(on_all_failed)),
+      slot_count_(commands.size()) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     slots_.emplace_back(
         [this, i, command = std::move(commands[i])] { supervise(static_cast<int>(i), command); });
@@ -80,6 +83,7 @@ void LocalWorkers::supervise(int slot, const std::vector<std::string>& command) 
     if (restarts >= max_restarts_) {
       std::fprintf(stderr, "autoaug: local worker %d %s; not restarting it again\n", slot,
                    how.c_str());
+      if (++failed_slots_ == slot_count_ && on_all_failed_) on_all_failed_();
       return;
     }
     std::fprintf(stderr, "autoaug: local worker %d %s; restarting it\n", slot, how.c_str());

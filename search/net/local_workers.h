@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,9 +21,11 @@ class LocalWorkers {
   // Starts one process per entry of `commands` (an argv whose first element is the executable's
   // path), each with this process's environment and AUTOAUG_TOKEN=`token`, so the token never
   // shows on a command line. A process that exits 0 is done; one that fails or is killed is
-  // started again up to `max_restarts` times, each logged on stderr.
+  // started again up to `max_restarts` times, each logged on stderr. `on_all_failed`, when
+  // given, is called once every slot has failed past its restarts (nobody is left to do the
+  // work), from a supervising thread holding this object's lock: it must not call back into it.
   LocalWorkers(std::vector<std::vector<std::string>> commands, std::string token,
-               int max_restarts = 3);
+               int max_restarts = 3, std::function<void()> on_all_failed = {});
   // Stops every process still running (SIGTERM) and waits for them.
   ~LocalWorkers();
   LocalWorkers(const LocalWorkers&) = delete;
@@ -35,6 +39,9 @@ class LocalWorkers {
 
   std::string token_;
   int max_restarts_;
+  std::function<void()> on_all_failed_;
+  const std::size_t slot_count_;
+  std::size_t failed_slots_ = 0;  // guarded by mutex_
   std::mutex mutex_;
   bool stopping_ = false;
   std::vector<pid_t> pids_;

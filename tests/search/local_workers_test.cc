@@ -65,17 +65,26 @@ TEST(Address, LocalProcessesDialTheHostOrLoopbackForAWildcard) {
 
 // A worker that fails is started again up to the limit; one that exits 0 is not. Each gets the
 // token in its environment.
-TEST(LocalWorkers, RestartFailuresUpToTheLimitAndPassTheToken) {
+TEST(LocalWorkers, RestartFailuresUpToTheLimitPassTheTokenAndSayWhenAllFailed) {
   const fs::path dir = fresh_dir("local_workers");
   const std::string failing =
       "echo \"$AUTOAUG_TOKEN\" >> " + (dir / "failing").string() + "; exit 3";
   const std::string done = "echo \"$AUTOAUG_TOKEN\" >> " + (dir / "done").string();
+  int all_failed = 0;
   {
-    LocalWorkers workers({{"/bin/sh", "-c", failing}, {"/bin/sh", "-c", done}}, "secret-1", 2);
+    LocalWorkers workers({{"/bin/sh", "-c", failing}, {"/bin/sh", "-c", done}}, "secret-1", 2,
+                         [&] { ++all_failed; });
     workers.wait();
   }
   EXPECT_EQ(slurp(dir / "failing"), "secret-1\nsecret-1\nsecret-1\n");  // 1 run + 2 restarts
   EXPECT_EQ(slurp(dir / "done"), "secret-1\n");
+  EXPECT_EQ(all_failed, 0);  // one slot finished its work
+  {
+    LocalWorkers workers({{"/bin/sh", "-c", "exit 1"}, {"/bin/false"}}, "t", 1,
+                         [&] { ++all_failed; });
+    workers.wait();
+  }
+  EXPECT_EQ(all_failed, 1);  // once, when the last slot gave up
   fs::remove_all(dir);
 }
 
