@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -144,41 +145,100 @@ Rate images_per_second(const BenchArgs& a, Step step) {
   return {a.batch_size / median(times), a.batch_size / std::max(median(cpu_times), 1e-9)};
 }
 
-void run_bench(const BenchArgs& a) {
+// What to measure, parsed from the comma-separated options.
+struct Plan {
+  std::vector<double> widths;
+  std::vector<Shape> shapes;
+  std::vector<int> thread_counts;
+  std::vector<std::string> phases;
+  bool wants(const char* phase) const {
+    return std::find(phases.begin(), phases.end(), phase) != phases.end();
+  }
+};
+
+Plan parse_plan(const BenchArgs& a) {
   if (a.steps < 1 || a.warmup < 0 || a.batch_size < 1 || a.loader_threads < 0) {
     throw std::invalid_argument("--steps, --warmup, --batch-size, --loader-threads: out of range");
   }
-  std::vector<double> widths;
+  Plan plan;
   for (const std::string& w : items(a.widths, "--widths")) {
     try {
-      widths.push_back(std::stod(w));
+      plan.widths.push_back(std::stod(w));
     } catch (const std::exception&) {
       throw std::invalid_argument("--widths: '" + w + "' is not a number");
     }
   }
-  std::vector<Shape> shapes;
-  for (const std::string& s : items(a.shapes, "--shapes")) shapes.push_back(parse_shape(s));
-  std::vector<int> thread_counts;
+  for (const std::string& s : items(a.shapes, "--shapes")) plan.shapes.push_back(parse_shape(s));
   for (const std::string& t : items(a.threads, "--threads")) {
     const int n = std::atoi(t.c_str());
     if (n < 1 || n > 1024) throw std::invalid_argument("--threads: '" + t + "' is outside 1..1024");
-    thread_counts.push_back(n);
+    plan.thread_counts.push_back(n);
   }
-  const std::vector<std::string> phases = items(a.phases, "--phases");
-  for (const std::string& p : phases) {
+  plan.phases = items(a.phases, "--phases");
+  for (const std::string& p : plan.phases) {
     if (p != "train" && p != "eval" && p != "loader" && p != "train_loader") {
       throw std::invalid_argument("--phases: '" + p +
                                   "' is not train, eval, loader or train_loader");
     }
   }
-  auto wants = [&](const char* p) {
-    return std::find(phases.begin(), phases.end(), p) != phases.end();
-  };
-  auto augmenter = std::make_shared<augment::Augmenter>(augment::load_policy(a.policy));
+  return plan;
+}
 
+using Report = std::function<void(const std::string& model, double width, const Shape& s,
+                                  int threads, const std::string& phase, Rate rate)>;
+
+// Whole epochs of 20 batches with `threads` workers: the rate at which batches are made, not the
+// rate at which prefetched ones are handed over.
+Rate loader_rate(const BenchArgs& a, const Shape& s, int threads,
+                 const std::shared_ptr<augment::Augmenter>& augmenter) {
+  const int batches = 20;
+  data::BatchLoader loader(noise_dataset(static_cast<std::size_t>(a.batch_size) * batches, s),
+                           augmenter, loader_options(a, threads));
+  int epoch = 0;
+  Rate rate = images_per_second(a, [&] {
+    loader.start_epoch(epoch++);
+    while (loader.next()) {
+    }
+  });
+  rate.wall *= batches;
+  rate.cpu *= batches;
+  return rate;
+}
+
+// The network's phases (train step, train step fed by the loader, eval) at one width.
+void bench_network(const BenchArgs& a, const Plan& plan, double width, const Shape& s, int threads,
+                   const std::shared_ptr<augment::Augmenter>& augmenter, const Report& report) {
+  models::Trainer trainer = make_trainer(a, width, s, threads);
+  torch::Tensor x = torch::randn({a.batch_size, s.channels, s.height, s.width},
+                                 at::detail::createCPUGenerator(7));
+  torch::Tensor y = torch::arange(a.batch_size, torch::kLong).remainder(10);
+  if (plan.wants("train")) {
+    trainer.model().ptr->train();
+    report("mobilenetv2", width, s, threads, "train",
+           images_per_second(a, [&] { trainer.train_step(x, y, 0.01); }));
+  }
+  if (plan.wants("train_loader")) {
+    const std::size_t n = static_cast<std::size_t>(a.batch_size) * (a.steps + a.warmup);
+    data::BatchLoader loader(noise_dataset(n, s), augmenter, loader_options(a, a.loader_threads));
+    loader.start_epoch(0);
+    trainer.model().ptr->train();
+    report("mobilenetv2", width, s, threads, "train_loader", images_per_second(a, [&] {
+             models::BatchTensors t = models::to_tensors(std::move(*loader.next()));
+             trainer.train_step(t.images, t.labels, 0.01);
+           }));
+  }
+  if (plan.wants("eval")) {
+    report("mobilenetv2", width, s, threads, "eval",
+           images_per_second(a, [&] { trainer.predict(x); }));
+  }
+}
+
+void run_bench(const BenchArgs& a) {
+  const Plan plan = parse_plan(a);
+  auto augmenter = std::make_shared<augment::Augmenter>(augment::load_policy(a.policy));
   nlohmann::json results = nlohmann::json::array();
-  auto report = [&](const std::string& model, double width, const Shape& s, int threads,
-                    const std::string& phase, Rate rate) {
+  const Report report = [&](const std::string& model, double width, const Shape& s, int threads,
+                            const std::string& phase, Rate rate) {
     nlohmann::json item = {{"model", model},
                            {"width", width},
                            {"shape", s.name()},
@@ -196,51 +256,12 @@ void run_bench(const BenchArgs& a) {
       std::fflush(stdout);
     }
   };
-
-  for (const Shape& s : shapes) {
-    for (int threads : thread_counts) {
-      if (wants("loader")) {
-        // Whole epochs of 20 batches with `threads` workers: the rate at which batches are
-        // made, not the rate at which prefetched ones are handed over.
-        const int batches = 20;
-        data::BatchLoader loader(noise_dataset(static_cast<std::size_t>(a.batch_size) * batches, s),
-                                 augmenter, loader_options(a, threads));
-        int epoch = 0;
-        Rate rate = images_per_second(a, [&] {
-          loader.start_epoch(epoch++);
-          while (loader.next()) {
-          }
-        });
-        rate.wall *= batches;
-        rate.cpu *= batches;
-        report("loader", 0.0, s, threads, "loader", rate);
+  for (const Shape& s : plan.shapes) {
+    for (int threads : plan.thread_counts) {
+      if (plan.wants("loader")) {
+        report("loader", 0.0, s, threads, "loader", loader_rate(a, s, threads, augmenter));
       }
-      for (double width : widths) {
-        models::Trainer trainer = make_trainer(a, width, s, threads);
-        torch::Tensor x = torch::randn({a.batch_size, s.channels, s.height, s.width},
-                                       at::detail::createCPUGenerator(7));
-        torch::Tensor y = torch::arange(a.batch_size, torch::kLong).remainder(10);
-        if (wants("train")) {
-          trainer.model().ptr->train();
-          report("mobilenetv2", width, s, threads, "train",
-                 images_per_second(a, [&] { trainer.train_step(x, y, 0.01); }));
-        }
-        if (wants("train_loader")) {
-          const std::size_t n = static_cast<std::size_t>(a.batch_size) * (a.steps + a.warmup);
-          data::BatchLoader loader(noise_dataset(n, s), augmenter,
-                                   loader_options(a, a.loader_threads));
-          loader.start_epoch(0);
-          trainer.model().ptr->train();
-          report("mobilenetv2", width, s, threads, "train_loader", images_per_second(a, [&] {
-                   models::BatchTensors t = models::to_tensors(std::move(*loader.next()));
-                   trainer.train_step(t.images, t.labels, 0.01);
-                 }));
-        }
-        if (wants("eval")) {
-          report("mobilenetv2", width, s, threads, "eval",
-                 images_per_second(a, [&] { trainer.predict(x); }));
-        }
-      }
+      for (double width : plan.widths) bench_network(a, plan, width, s, threads, augmenter, report);
     }
   }
   if (a.json) {
