@@ -231,15 +231,21 @@ class Coordinator::Impl {
       asio::post(io_, [this, batch = std::move(batch), error = std::move(error)]() mutable {
         committing_ = false;
         if (!error.empty()) {
-          spdlog::critical("the study store failed, stopping: {}", error);
-          store_failed_ = error;
-          stop_requested_ = true;
+          stop_on_failure(store_failed_, "the study store", error);
           return;
         }
         run_actions(batch.actions);
         flush();
       });
     });
+  }
+
+  // A failure the study cannot go on after (the store, the strategy): kept in `slot` for the
+  // summary, and the coordinator stops.
+  void stop_on_failure(std::string& slot, const char* what, const std::string& error) {
+    spdlog::critical("{} failed, stopping: {}", what, error);
+    slot = error;
+    stop_requested_ = true;
   }
 
   // Applies `ops` in one transaction. A rejected transition is a bug in this class: logged, and
@@ -290,9 +296,7 @@ class Coordinator::Impl {
   void on_proposed(const std::optional<search::Trial>& t, const std::string& error) {
     proposing_ = false;
     if (!error.empty()) {
-      spdlog::critical("the strategy failed, stopping: {}", error);
-      strategy_failed_ = error;
-      stop_requested_ = true;
+      stop_on_failure(strategy_failed_, "the strategy", error);
       return;
     }
     if (!t) {
