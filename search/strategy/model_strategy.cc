@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -9,6 +10,68 @@
 #include "search/detail/random.h"
 
 namespace autoaug::search {
+
+namespace {
+
+// The surrogate's training rows: complete trials with their values, then pending model
+// proposals at the liar value, in unit coordinates.
+void fit_rows(const Space& space, const std::vector<const Trial*>& complete,
+              const std::vector<const Trial*>& pending, double lie, Matrix& x, Vector& y) {
+  const auto d = static_cast<Eigen::Index>(space.size());
+  const auto rows = static_cast<Eigen::Index>(complete.size() + pending.size());
+  x.resize(rows, d);
+  y.resize(rows);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const bool obs = r < static_cast<Eigen::Index>(complete.size());
+    const Trial& t = obs ? *complete[r] : *pending[r - complete.size()];
+    const auto u = space.to_unit(t.params);
+    for (Eigen::Index i = 0; i < d; ++i) x(r, i) = u[i];
+    y[r] = obs ? t.value : lie;
+  }
+}
+
+// The `k` complete trials lowest by `rank_by` (ties in trial order), in unit coordinates.
+std::vector<std::vector<double>> best_starts(const Space& space,
+                                             const std::vector<const Trial*>& complete,
+                                             const Vector& rank_by, size_t k) {
+  std::vector<size_t> order(complete.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rank_by[a] < rank_by[b]; });
+  std::vector<std::vector<double>> starts;
+  for (size_t i = 0; i < order.size() && i < k; ++i) {
+    starts.push_back(space.to_unit(complete[order[i]]->params));
+  }
+  return starts;
+}
+
+using BestFor = std::function<std::optional<Point>(AcquisitionKind, Vector*)>;
+
+// GP-hedge: the best point of EI, PI and LCB each; one of them drawn with weights exp(gain),
+// the gain being the model's mean improvement at the point in standard deviations of y.
+std::optional<Point> hedge(const BestFor& best_for, double y_mean, double y_sd,
+                           std::mt19937_64& rng) {
+  const AcquisitionKind kinds[] = {AcquisitionKind::kExpectedImprovement,
+                                   AcquisitionKind::kProbabilityOfImprovement,
+                                   AcquisitionKind::kLowerConfidenceBound};
+  std::vector<Point> points;
+  std::vector<double> gains;
+  for (AcquisitionKind kind : kinds) {
+    Vector mean;
+    if (auto p = best_for(kind, &mean)) {
+      points.push_back(*p);
+      gains.push_back(-(mean[0] - y_mean) / (y_sd > 0 ? y_sd : 1.0));
+    }
+  }
+  if (points.empty()) return std::nullopt;
+  const double top = *std::max_element(gains.begin(), gains.end());
+  std::vector<double> weights;
+  for (double g : gains) weights.push_back(std::exp(g - top));
+  std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  return points[pick(rng)];
+}
+
+}  // namespace
 
 ModelStrategy::ModelStrategy(ModelStrategyOptions options, uint64_t seed, std::string name)
     : options_(std::move(options)), seed_(seed), name_(std::move(name)) {
@@ -97,15 +160,9 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
   if (options_.liar == Liar::kMax) lie = y_obs.maxCoeff();
 
   const auto rows = static_cast<Eigen::Index>(complete.size() + pending.size());
-  Matrix x(rows, d);
-  Vector y(rows);
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    const bool obs = r < static_cast<Eigen::Index>(complete.size());
-    const Trial& t = obs ? *complete[r] : *pending[r - complete.size()];
-    const auto u = space.to_unit(t.params);
-    for (Eigen::Index i = 0; i < d; ++i) x(r, i) = u[i];
-    y[r] = obs ? t.value : lie;
-  }
+  Matrix x;
+  Vector y;
+  fit_rows(space, complete, pending, lie, x, y);
   auto model_rng = detail::proposal_rng(seed_, n, 1);
   auto surrogate = make_surrogate(space);
   surrogate->fit(x, y, model_rng);
@@ -120,14 +177,7 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
     surrogate->predict(x.topRows(static_cast<Eigen::Index>(complete.size())), rank_by, var);
     incumbent = rank_by.minCoeff();
   }
-  std::vector<size_t> order(complete.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return rank_by[a] < rank_by[b]; });
-  std::vector<std::vector<double>> starts;
-  for (size_t k = 0; k < order.size() && k < 10; ++k) {
-    starts.push_back(space.to_unit(complete[order[k]]->params));
-  }
+  const std::vector<std::vector<double>> starts = best_starts(space, complete, rank_by, 10);
 
   const double xi = options_.xi;
   AcquisitionOptimizerOptions optimizer = options_.optimizer;
@@ -162,30 +212,9 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
     return std::nullopt;
   };
 
-  std::optional<Point> proposal;
-  if (options_.acquisition == AcquisitionKind::kHedge) {
-    const AcquisitionKind kinds[] = {AcquisitionKind::kExpectedImprovement,
-                                     AcquisitionKind::kProbabilityOfImprovement,
-                                     AcquisitionKind::kLowerConfidenceBound};
-    std::vector<Point> points;
-    std::vector<double> gains;
-    for (AcquisitionKind kind : kinds) {
-      Vector mean;
-      if (auto p = best_for(kind, &mean)) {
-        points.push_back(*p);
-        gains.push_back(-(mean[0] - y_mean) / (y_sd > 0 ? y_sd : 1.0));
-      }
-    }
-    if (!points.empty()) {
-      const double top = *std::max_element(gains.begin(), gains.end());
-      std::vector<double> weights;
-      for (double g : gains) weights.push_back(std::exp(g - top));
-      std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
-      proposal = points[pick(rng)];
-    }
-  } else {
-    proposal = best_for(options_.acquisition, nullptr);
-  }
+  const std::optional<Point> proposal = options_.acquisition == AcquisitionKind::kHedge
+                                            ? hedge(best_for, y_mean, y_sd, rng)
+                                            : best_for(options_.acquisition, nullptr);
   if (proposal) return proposal;
   return detail::sample_unique(space, taken, rng);
 }
