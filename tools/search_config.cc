@@ -115,150 +115,166 @@ std::vector<std::string> op_names() {
   return names;
 }
 
-// The schema, and the mapping from each key to its command-line option and the field it sets.
-const std::vector<Key>& keys() {
-  static const std::vector<Key> table = [] {
-    const TrainArgs t = search_train_defaults();
-    std::vector<Key> k;
-    // A key of the search command's own, with its default.
-    auto own = [&](const char* section, const char* name, Kind kind, json fallback,
-                   const char* option, const char* field, const char* doc) -> Key& {
-      Key key;
-      key.section = section;
-      key.name = name;
-      key.kind = kind;
-      key.fallback = std::move(fallback);
-      key.option = option;
-      key.field = field;
-      key.doc = doc;
-      if (kind == Kind::kUnsigned) key.range(0, kInf);
-      k.push_back(std::move(key));
-      return k.back();
-    };
-    // A TrainArgs field; its default is the search command's.
-    auto train = [&](const char* section, const char* name, Kind kind, auto member,
-                     const char* option, const char* field, const char* doc) -> Key& {
-      Key& key = own(section, name, kind, nullptr, option, field, doc);
-      key.train = bind_field(member);
-      key.fallback = key.train.get(t);
-      return key;
-    };
-    const double kMaxCount = 1e12;
+// Builds the schema: keys in file order.
+struct KeyTable {
+  std::vector<Key> keys;
+  TrainArgs defaults = search_train_defaults();
 
-    train("data", "name", Kind::kString, &TrainArgs::data, "--data", "TrainArgs::data",
+  // A key of the search command's own, with its default.
+  Key& own(const char* section, const char* name, Kind kind, json fallback, const char* option,
+           const char* field, const char* doc) {
+    Key key;
+    key.section = section;
+    key.name = name;
+    key.kind = kind;
+    key.fallback = std::move(fallback);
+    key.option = option;
+    key.field = field;
+    key.doc = doc;
+    if (kind == Kind::kUnsigned) key.range(0, kInf);
+    keys.push_back(std::move(key));
+    return keys.back();
+  }
+  // A TrainArgs field; its default is the search command's.
+  template <typename T>
+  Key& train(const char* section, const char* name, Kind kind, T TrainArgs::*member,
+             const char* option, const char* field, const char* doc) {
+    Key& key = own(section, name, kind, nullptr, option, field, doc);
+    key.train = bind_field(member);
+    key.fallback = key.train.get(defaults);
+    return key;
+  }
+};
+
+constexpr double kMaxCount = 1e12;
+
+// The data and training sections: TrainArgs fields.
+void add_training_keys(KeyTable& b) {
+  b.train("data", "name", Kind::kString, &TrainArgs::data, "--data", "TrainArgs::data",
           "fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR or folder:DIR");
-    train("data", "train_size", Kind::kUnsigned, &TrainArgs::train_size, "--train-size",
+  b.train("data", "train_size", Kind::kUnsigned, &TrainArgs::train_size, "--train-size",
           "TrainArgs::train_size", "proxy-train images, a stratified subset (0: 4000)")
-        .range(0, kMaxCount);
-    train("data", "val_size", Kind::kUnsigned, &TrainArgs::val_size, "--val-size",
+      .range(0, kMaxCount);
+  b.train("data", "val_size", Kind::kUnsigned, &TrainArgs::val_size, "--val-size",
           "TrainArgs::val_size", "proxy-val images, held out from the training set (0: 1000)")
-        .range(0, kMaxCount);
-    train("data", "split_seed", Kind::kUnsigned, &TrainArgs::split_seed, "--split-seed",
+      .range(0, kMaxCount);
+  b.train("data", "split_seed", Kind::kUnsigned, &TrainArgs::split_seed, "--split-seed",
           "TrainArgs::split_seed", "seed of the stratified subsets");
 
-    train("training", "model", Kind::kString, &TrainArgs::model, "--model", "TrainArgs::model",
+  b.train("training", "model", Kind::kString, &TrainArgs::model, "--model", "TrainArgs::model",
           "the proxy network: mobilenetv2 or tinycnn")
-        .one_of({"mobilenetv2", "tinycnn"});
-    train("training", "width", Kind::kReal, &TrainArgs::width, "--width", "TrainArgs::width",
+      .one_of({"mobilenetv2", "tinycnn"});
+  b.train("training", "width", Kind::kReal, &TrainArgs::width, "--width", "TrainArgs::width",
           "MobileNetV2 width multiplier, 0.25..1.0")
-        .range(0.25, 1.0);
-    train("training", "epochs", Kind::kInt, &TrainArgs::epochs, "--epochs", "TrainArgs::epochs",
+      .range(0.25, 1.0);
+  b.train("training", "epochs", Kind::kInt, &TrainArgs::epochs, "--epochs", "TrainArgs::epochs",
           "training epochs per trial")
-        .range(1, 100000);
-    train("training", "batch_size", Kind::kInt, &TrainArgs::batch_size, "--batch-size",
+      .range(1, 100000);
+  b.train("training", "batch_size", Kind::kInt, &TrainArgs::batch_size, "--batch-size",
           "TrainArgs::batch_size", "batch size")
-        .range(1, 65536);
-    train("training", "lr", Kind::kReal, &TrainArgs::lr, "--lr", "TrainArgs::lr",
+      .range(1, 65536);
+  b.train("training", "lr", Kind::kReal, &TrainArgs::lr, "--lr", "TrainArgs::lr",
           "peak learning rate (SGD, nesterov momentum 0.9)")
-        .range(0, kInf, true);
-    train("training", "weight_decay", Kind::kReal, &TrainArgs::weight_decay, "--weight-decay",
+      .range(0, kInf, true);
+  b.train("training", "weight_decay", Kind::kReal, &TrainArgs::weight_decay, "--weight-decay",
           "TrainArgs::weight_decay", "weight decay")
-        .range(0, kInf);
-    train("training", "warmup_epochs", Kind::kReal, &TrainArgs::warmup_epochs, "--warmup-epochs",
+      .range(0, kInf);
+  b.train("training", "warmup_epochs", Kind::kReal, &TrainArgs::warmup_epochs, "--warmup-epochs",
           "TrainArgs::warmup_epochs", "linear warm-up before the cosine decay, in epochs")
-        .range(0, 100000);
-    train("training", "label_smoothing", Kind::kReal, &TrainArgs::label_smoothing,
+      .range(0, 100000);
+  b.train("training", "label_smoothing", Kind::kReal, &TrainArgs::label_smoothing,
           "--label-smoothing", "TrainArgs::label_smoothing", "label smoothing, in [0, 1)")
-        .range(0, 1, false, true);
-    train("training", "seed", Kind::kUnsigned, &TrainArgs::seed, "--seed", "TrainArgs::seed",
+      .range(0, 1, false, true);
+  b.train("training", "seed", Kind::kUnsigned, &TrainArgs::seed, "--seed", "TrainArgs::seed",
           "seed of the initialisation, order and augmentation of every trial");
-    train("training", "threads", Kind::kInt, &TrainArgs::threads, "--threads", "TrainArgs::threads",
+  b.train("training", "threads", Kind::kInt, &TrainArgs::threads, "--threads", "TrainArgs::threads",
           "LibTorch intra-op threads per worker")
-        .range(1, 1024)
-        .resumable();
-    train("training", "loader_threads", Kind::kInt, &TrainArgs::loader_threads, "--loader-threads",
+      .range(1, 1024)
+      .resumable();
+  b.train("training", "loader_threads", Kind::kInt, &TrainArgs::loader_threads, "--loader-threads",
           "TrainArgs::loader_threads", "loader threads per worker (augmentation)")
-        .range(0, 256)
-        .resumable();
-    train("training", "channels_last", Kind::kBool, &TrainArgs::channels_last, "--channels-last",
+      .range(0, 256)
+      .resumable();
+  b.train("training", "channels_last", Kind::kBool, &TrainArgs::channels_last, "--channels-last",
           "TrainArgs::channels_last", "channels-last memory format")
-        .resumable();
-    train("training", "device", Kind::kString, &TrainArgs::device, "--device", "TrainArgs::device",
+      .resumable();
+  b.train("training", "device", Kind::kString, &TrainArgs::device, "--device", "TrainArgs::device",
           "auto, cpu or cuda")
-        .one_of({"auto", "cpu", "cuda"})
-        .resumable();
+      .one_of({"auto", "cpu", "cuda"})
+      .resumable();
+}
 
-    own("space", "subpolicies", Kind::kInt, 5, "--subpolicies",
+// The space, search, rescore and workers sections: the search command's own.
+void add_search_keys(KeyTable& b) {
+  b.own("space", "subpolicies", Kind::kInt, 5, "--subpolicies",
         "augment::PolicySpaceOptions::subpolicies", "sub-policies per policy (K)")
-        .range(1, 64);
-    own("space", "steps", Kind::kInt, 2, "--steps", "augment::PolicySpaceOptions::steps",
+      .range(1, 64);
+  b.own("space", "steps", Kind::kInt, 2, "--steps", "augment::PolicySpaceOptions::steps",
         "steps per sub-policy")
-        .range(1, 8);
-    own("space", "ops", Kind::kOps, json::array(), "--ops",
+      .range(1, 8);
+  b.own("space", "ops", Kind::kOps, json::array(), "--ops",
         "augment::PolicySpaceOptions::ops (comma-joined)",
         "candidate ops ([]: every op but Identity)")
-        .one_of(op_names());
-    own("space", "magnitude_bins", Kind::kInt, 10, "--bins",
+      .one_of(op_names());
+  b.own("space", "magnitude_bins", Kind::kInt, 10, "--bins",
         "augment::PolicySpaceOptions::magnitude_bins",
         "magnitude bins (10 as AutoAugment, 31 as RandAugment's wide space)")
-        .range(2, 1000);
+      .range(2, 1000);
 
-    own("search", "strategy", Kind::kString, "rf-random", "--strategy",
+  b.own("search", "strategy", Kind::kString, "rf-random", "--strategy",
         "the study's strategy (search::make_strategy)",
         "the strategy: random, grid, gp, gp-hedge, rf, et, rf-random or et-random")
-        .one_of(search::strategy_names());
-    own("search", "interleave", Kind::kInt, 3, "--interleave",
+      .one_of(search::strategy_names());
+  b.own("search", "interleave", Kind::kInt, 3, "--interleave",
         "the study's interleave (search::make_strategy)",
         "for rf-random and et-random: 1 of every k proposals from the forest, k-1 random")
-        .range(1, 1000);
-    own("search", "seed", Kind::kUnsigned, json(std::uint64_t{0}), "--search-seed",
+      .range(1, 1000);
+  b.own("search", "seed", Kind::kUnsigned, json(std::uint64_t{0}), "--search-seed",
         "the study's seed", "seed of the strategy");
-    own("search", "trials", Kind::kInt, 16, "--trials", "the study's trials",
+  b.own("search", "trials", Kind::kInt, 16, "--trials", "the study's trials",
         "trials in total, the baseline not counted (a resumed study runs up to this)")
-        .range(1, 1000000)
-        .resumable();
+      .range(1, 1000000)
+      .resumable();
 
-    own("rescore", "top", Kind::kInt, 3, "--rescore-top",
+  b.own("rescore", "top", Kind::kInt, 3, "--rescore-top",
         "the re-scoring's candidates (tools/rescore.h)",
         "after the trials, re-score this many of the best policies and the baseline with fresh "
         "seeds and choose by the mean (0: keep the single best trial)")
-        .range(0, 100)
-        .resumable();
-    own("rescore", "seeds", Kind::kInt, 3, "--rescore-seeds",
+      .range(0, 100)
+      .resumable();
+  b.own("rescore", "seeds", Kind::kInt, 3, "--rescore-seeds",
         "the re-scoring's seeds (tools/rescore.h)",
         "fresh training seeds per re-scored candidate (0: no re-scoring)")
-        .range(0, 100)
-        .resumable();
+      .range(0, 100)
+      .resumable();
 
-    own("workers", "count", Kind::kInt, 1, "--workers", "CoordinateArgs::workers",
+  b.own("workers", "count", Kind::kInt, 1, "--workers", "CoordinateArgs::workers",
         "local worker processes training trials in parallel (0: remote ones only, --listen)")
-        .range(0, 1024)
-        .resumable();
-    own("workers", "lease_seconds", Kind::kReal, 60.0, "--lease-seconds",
+      .range(0, 1024)
+      .resumable();
+  b.own("workers", "lease_seconds", Kind::kReal, 60.0, "--lease-seconds",
         "net::CoordinatorOptions::lease_seconds",
         "a trial whose worker sends no heartbeat for this long is handed out again")
-        .range(0, 1e6, true)
-        .resumable();
-    own("workers", "heartbeat_seconds", Kind::kReal, 5.0, "--heartbeat-seconds",
+      .range(0, 1e6, true)
+      .resumable();
+  b.own("workers", "heartbeat_seconds", Kind::kReal, 5.0, "--heartbeat-seconds",
         "net::CoordinatorOptions::heartbeat_seconds",
         "how often workers send heartbeats (less than lease_seconds)")
-        .range(0, 1e6, true)
-        .resumable();
-    own("workers", "max_attempts", Kind::kInt, 3, "--max-attempts",
+      .range(0, 1e6, true)
+      .resumable();
+  b.own("workers", "max_attempts", Kind::kInt, 3, "--max-attempts",
         "net::CoordinatorOptions::max_attempts", "lost leases before a trial counts as failed")
-        .range(1, 100)
-        .resumable();
-    return k;
+      .range(1, 100)
+      .resumable();
+}
+
+// The schema, and the mapping from each key to its command-line option and the field it sets.
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = [] {
+    KeyTable b;
+    add_training_keys(b);
+    add_search_keys(b);
+    return std::move(b.keys);
   }();
   return table;
 }
