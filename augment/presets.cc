@@ -36,7 +36,7 @@ constexpr const char* kRandAugmentOps[] = {
     "Color",    "Contrast", "Sharpness", "Posterize",  "Solarize",   "AutoContrast", "Equalize"};
 
 // Steps of ops without a parameter carry bin 0, as policy files write them.
-bool uses_magnitude(const char* op) { return builtin_ops().at(op).schema().uses_magnitude; }
+bool uses_magnitude(const std::string& op) { return builtin_ops().at(op).schema().uses_magnitude; }
 
 int parse_int(std::string_view text, std::string_view what, std::string_view spec) {
   int v = 0;
@@ -137,7 +137,12 @@ Policy autoaugment_svhn() {
                     "preset:autoaugment-svhn");
 }
 
-Policy randaugment(int num_ops, int magnitude, int bins) {
+const std::vector<std::string>& randaugment_ops() {
+  static const std::vector<std::string> ops(std::begin(kRandAugmentOps), std::end(kRandAugmentOps));
+  return ops;
+}
+
+Policy randaugment(const std::vector<std::string>& ops, int num_ops, int magnitude, int bins) {
   if (num_ops < 1 || num_ops > 3) {
     throw std::invalid_argument("randaugment: num_ops " + std::to_string(num_ops) +
                                 " is outside 1..3");
@@ -150,25 +155,30 @@ Policy randaugment(int num_ops, int magnitude, int bins) {
     throw std::invalid_argument("randaugment: magnitude " + std::to_string(magnitude) +
                                 " is outside 0.." + std::to_string(bins - 1));
   }
-  constexpr int kOps = std::size(kRandAugmentOps);
+  if (ops.empty()) throw std::invalid_argument("randaugment: no ops");
+  const int n_ops = static_cast<int>(ops.size());
   Policy p;
   p.magnitude_bins = bins;
   p.space = MagnitudeSpace::kStandard;
   int count = 1;
-  for (int i = 0; i < num_ops; ++i) count *= kOps;
+  for (int i = 0; i < num_ops; ++i) count *= n_ops;
   for (int code = 0; code < count; ++code) {
     SubPolicy sub;
     int rest = code;
     for (int i = 0; i < num_ops; ++i) {
-      const char* op = kRandAugmentOps[rest % kOps];
+      const std::string& op = ops[rest % n_ops];
       sub.push_back(Step{op, 1.0, uses_magnitude(op) ? magnitude : 0});
-      rest /= kOps;
+      rest /= n_ops;
     }
     p.subpolicies.push_back(std::move(sub));
   }
   p.provenance.source = "preset:randaugment:" + std::to_string(num_ops) + ":" +
                         std::to_string(magnitude) + ":" + std::to_string(bins);
   return p;
+}
+
+Policy randaugment(int num_ops, int magnitude, int bins) {
+  return randaugment(randaugment_ops(), num_ops, magnitude, bins);
 }
 
 Policy trivialaugment_wide(int bins) {

@@ -18,6 +18,11 @@ Policy autoaugment_svhn();
 // sub-policy (14^num_ops of them, drawn uniformly: the same distribution). Throws
 // std::invalid_argument for num_ops outside 1..3 or magnitude outside 0..bins-1.
 Policy randaugment(int num_ops = 2, int magnitude = 9, int bins = 31);
+// The same over other ops (each listed once; validated by the policy's users): every ordered
+// choice of `num_ops` of `ops`. Throws std::invalid_argument as above, or for no ops.
+Policy randaugment(const std::vector<std::string>& ops, int num_ops, int magnitude, int bins);
+// RandAugment's 14 ops in torchvision's order (Identity first).
+const std::vector<std::string>& randaugment_ops();
 
 // TrivialAugmentWide(num_magnitude_bins): one op of 14 drawn uniformly, a bin drawn uniformly,
 // in the wide magnitude space.

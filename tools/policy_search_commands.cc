@@ -85,7 +85,8 @@ json new_study_config(const json& cfg) {
   apply_search_config(cfg, train);
   experiment_options(train);  // validates
   const json& search = cfg["search"];
-  const json space_json = {{"subpolicies", space.options().subpolicies},
+  const json space_json = {{"kind", augment::policy_space_kind_name(space.options().kind)},
+                           {"subpolicies", space.options().subpolicies},
                            {"steps", space.options().steps},
                            {"ops", space.ops()},
                            {"magnitude_bins", space.options().magnitude_bins}};

@@ -13,6 +13,8 @@ using nlohmann::json;
 augment::PolicySpaceOptions policy_space_options(const json& s) {
   augment::PolicySpaceOptions o;
   try {
+    // Studies made before the RandAugment space have no kind: theirs is sub-policies.
+    o.kind = augment::policy_space_kind(s.value("kind", "subpolicies"), "space.kind");
     o.subpolicies = s.at("subpolicies");
     o.steps = s.at("steps");
     o.ops = s.at("ops").get<std::vector<std::string>>();
@@ -36,6 +38,10 @@ search::Space to_search_space(const augment::PolicySpace& p) {
       case augment::PolicyDimension::Kind::kMagnitude:
         dims.push_back(search::Dimension::integer(d.name, 0, p.options().magnitude_bins - 1));
         break;
+      case augment::PolicyDimension::Kind::kNumOps:
+        dims.push_back(
+            search::Dimension::integer(d.name, 1, augment::PolicySpace::kMaxRandAugmentOps));
+        break;
     }
   }
   return search::Space(std::move(dims));
@@ -49,6 +55,10 @@ augment::Policy StudyFiles::policy_of(const json& trial) const {
     throw std::invalid_argument((dir / kStudyDatabase).string() + ": trial " +
                                 std::to_string(trial.value("number", -1)) + ": " + e.what());
   }
+}
+
+std::string StudyFiles::summary_of(const json& trial) const {
+  return space.summary(to_search_space(space).from_params(trial.at("params")));
 }
 
 std::vector<json> StudyFiles::ranked_by_search() const {

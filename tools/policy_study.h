@@ -49,6 +49,8 @@ struct StudyFiles {
 
   // The policy of a stored trial's "params". Throws std::invalid_argument naming the trial.
   augment::Policy policy_of(const nlohmann::json& trial) const;
+  // PolicySpace::summary of a trial's policy ("" for sub-policy spaces, shown as tables).
+  std::string summary_of(const nlohmann::json& trial) const;
   // Completed trials, best first by their search score.
   std::vector<nlohmann::json> ranked_by_search() const;
   // Completed trials, best first: once the re-scoring is complete, its candidates first, by

@@ -247,17 +247,21 @@ void run_report(const std::string& dir, std::string output, int top) {
            << fmt("%.2f", 100 * ranked[i]["rescored_gain_standard_error"].get<double>())
            << " points";
     }
-    html << ")</h2>" << policy_table(p);
+    // A RandAugment policy (up to 14^3 sub-policies, every op alike) reads best as its numbers.
+    const std::string summary = study.summary_of(ranked[i]);
+    html << ")</h2>" << (summary.empty() ? policy_table(p) : "<p>" + escape(summary) + "</p>");
     if (!sample.empty()) html << grid_png(p, sample);
-    for (const auto& sub : p.subpolicies) {
+    for (const auto& sub : summary.empty() ? p.subpolicies : std::vector<augment::SubPolicy>{}) {
       for (const auto& st : sub) op_counts[st.op] += st.prob;
     }
   }
   std::vector<std::pair<std::string, double>> ops(op_counts.begin(), op_counts.end());
   std::sort(ops.begin(), ops.end(),
             [](const auto& a, const auto& b) { return a.second > b.second; });
-  html << "<h2>Ops in the top " << top << " trials (sum of probabilities)</h2>"
-       << bars_svg(ops, "");
+  if (!ops.empty()) {
+    html << "<h2>Ops in the top " << top << " trials (sum of probabilities)</h2>"
+         << bars_svg(ops, "");
+  }
   std::vector<std::pair<std::string, double>> seconds;
   for (const json& t : study.trials) {
     seconds.emplace_back("trial " + std::to_string(t.value("number", 0)), t.value("seconds", 0.0));

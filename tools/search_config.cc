@@ -206,6 +206,11 @@ void add_training_keys(KeyTable& b) {
 
 // The space, search, rescore and workers sections: the search command's own.
 void add_search_keys(KeyTable& b) {
+  b.own("space", "kind", Kind::kString, "subpolicies", "--space",
+        "augment::PolicySpaceOptions::kind",
+        "subpolicies: K sub-policies of steps {op, probability, bin}; randaugment: RandAugment's "
+        "number of ops (1..3) and their one bin")
+      .one_of({"subpolicies", "randaugment"});
   b.own("space", "subpolicies", Kind::kInt, 5, "--subpolicies",
         "augment::PolicySpaceOptions::subpolicies", "sub-policies per policy (K)")
       .range(1, 64);
@@ -214,7 +219,7 @@ void add_search_keys(KeyTable& b) {
       .range(1, 8);
   b.own("space", "ops", Kind::kOps, json::array(), "--ops",
         "augment::PolicySpaceOptions::ops (comma-joined)",
-        "candidate ops ([]: every op but Identity)")
+        "candidate ops ([]: every op but Identity; RandAugment's 14 for kind randaugment)")
       .one_of(op_names());
   b.own("space", "magnitude_bins", Kind::kInt, 10, "--bins",
         "augment::PolicySpaceOptions::magnitude_bins",

@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "augment/presets.h"
+
 namespace autoaug::augment {
 namespace {
 
@@ -66,6 +68,43 @@ TEST(PolicySpace, RejectsBadShapesAndValues) {
   Policy wrong_shape;
   wrong_shape.subpolicies = {{Step{"Rotate", 1.0, 2}}};
   EXPECT_THROW(space.encode(wrong_shape), std::invalid_argument);
+}
+
+TEST(PolicySpace, RandAugmentKindIsTheNumberOfOpsAndOneBin) {
+  PolicySpaceOptions options;
+  options.kind = PolicySpaceKind::kRandAugment;
+  const PolicySpace space(options);
+  ASSERT_EQ(space.dimensions().size(), 2u);
+  EXPECT_EQ(space.dimensions()[0].name, "num_ops");
+  EXPECT_EQ(space.dimensions()[1].name, "magnitude");
+  EXPECT_EQ(space.ops(), randaugment_ops());
+  const Policy p = space.decode({2.0, 3.0});
+  EXPECT_EQ(p.subpolicies, randaugment(2, 3, 10).subpolicies);  // 14^2 ordered pairs at bin 3
+  EXPECT_EQ(space.encode(p), (std::vector<double>{2.0, 3.0}));
+  EXPECT_EQ(space.summary({2.0, 3.0}), "RandAugment: 2 ops of 14 at bin 3 of 10");
+  EXPECT_EQ(PolicySpace(PolicySpaceOptions{}).summary(std::vector<double>(30, 0.0)), "");
+}
+
+TEST(PolicySpace, RandAugmentKindTakesItsOwnOpsAndRejectsOtherPolicies) {
+  PolicySpaceOptions options;
+  options.kind = PolicySpaceKind::kRandAugment;
+  options.ops = {"Rotate", "Cutout", "Equalize"};
+  const PolicySpace space(options);
+  const Policy p = space.decode({1.0, 7.0});
+  ASSERT_EQ(p.subpolicies.size(), 3u);
+  EXPECT_EQ(p.subpolicies[1], (SubPolicy{Step{"Cutout", 1.0, 7}}));
+  EXPECT_EQ(p.subpolicies[2], (SubPolicy{Step{"Equalize", 1.0, 0}}));  // takes no bin
+  EXPECT_EQ(space.decode({3.0, 0.0}).subpolicies.size(), 27u);
+  EXPECT_THROW(space.decode({0.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(space.decode({4.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(space.decode({2.0, 10.0}), std::invalid_argument);
+  EXPECT_THROW(space.encode(randaugment(2, 3, 10)), std::invalid_argument);  // other ops
+  Policy edited = p;
+  edited.subpolicies[0][0].prob = 0.5;
+  EXPECT_THROW(space.encode(edited), std::invalid_argument);
+  EXPECT_THROW(policy_space_kind("rand", "space.kind"), std::invalid_argument);
+  EXPECT_EQ(policy_space_kind(policy_space_kind_name(PolicySpaceKind::kRandAugment), "k"),
+            PolicySpaceKind::kRandAugment);
 }
 
 }  // namespace

@@ -133,6 +133,38 @@ TEST(PolicySearch, SearchesResumesExportsAndReports) {
   EXPECT_NE(text.str().find("data:image/png;base64,"), std::string::npos);
 }
 
+// The RandAugment space: each trial is a number of ops and a bin; the best policy file is that
+// RandAugment policy and the report names it by its numbers.
+TEST(PolicySearch, SearchesTheRandAugmentSpace) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "policy_search_randaugment";
+  fs::remove_all(dir);
+  Result r = run_autoaug("search --study " + dir.string() +
+                         " --space randaugment --trials 3 --rescore-top 0" + kBudget);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const augment::Policy best = augment::read_policy_file((dir / "best_policy.json").string());
+  const int best_trial = best.provenance.trial.value_or(-1);
+  ASSERT_GE(best_trial, 0);
+  const nlohmann::json params = stored_trials(dir).at(best_trial).params;
+  const int num_ops = params.at("num_ops");
+  const int bin = params.at("magnitude");
+  std::size_t expected = 1;
+  for (int i = 0; i < num_ops; ++i) expected *= 14;
+  ASSERT_EQ(best.subpolicies.size(), expected);
+  for (const augment::SubPolicy& sub : best.subpolicies) {
+    ASSERT_EQ(sub.size(), static_cast<std::size_t>(num_ops));
+    for (const augment::Step& s : sub) EXPECT_EQ(s.prob, 1.0);
+  }
+  EXPECT_EQ(best.subpolicies.back().front().op, "Equalize");  // RandAugment's last op
+  EXPECT_EQ(best.subpolicies[1].front(), (augment::Step{"ShearX", 1.0, bin}));
+
+  ASSERT_EQ(run_autoaug("report --study " + dir.string()).code, 0);
+  std::ifstream html(dir / "report.html");
+  std::stringstream text;
+  text << html.rdbuf();
+  EXPECT_NE(text.str().find("RandAugment: "), std::string::npos);
+  EXPECT_EQ(text.str().find("<th>sub-policy</th>"), std::string::npos);
+}
+
 // Ctrl-C, then SIGKILL, in the middle of a search with two workers: each time --resume finishes
 // the study, and what was complete before is still there, unchanged.
 TEST(PolicySearch, InterruptedSearchesResumeWithNothingLost) {
