@@ -80,6 +80,20 @@ void conclude(RescoreSummary& s) {
   }
 }
 
+// The objective's candidates as policies: a policy as it is, or a point of the study's space.
+std::vector<augment::Policy> rescore_policies(const json& spec) {
+  std::vector<augment::Policy> out;
+  if (!spec.contains("candidates")) return out;
+  const augment::PolicySpace space(policy_space_options(spec.at("space")));
+  const search::Space points = to_search_space(space);
+  for (const json& c : spec.at("candidates")) {
+    out.push_back(c.contains("policy")
+                      ? augment::parse_policy_json(c.at("policy").dump(), "objective.candidates")
+                      : space.decode(points.from_params(c.at("params"))));
+  }
+  return out;
+}
+
 }  // namespace
 
 json rescore_config(const StudyFiles& study, int top, int seeds) {
@@ -103,13 +117,18 @@ json rescore_config(const StudyFiles& study, int top, int seeds) {
   }
   json seed_list = json::array();
   for (int k = 1; k <= seeds; ++k) seed_list.push_back(base_seed + static_cast<std::uint64_t>(k));
-  json jobs = json::array(), objective_jobs = json::array();
+  // Workers get each trial's point in the study's space, not its policy: a RandAugment policy
+  // of 3 ops is 2,744 sub-policies, and the objective has to fit in one frame.
+  json objective_candidates = json::array({{{"policy", candidates[0]["policy"]}}});
+  for (int i = 0; i + 1 < static_cast<int>(candidates.size()); ++i) {
+    objective_candidates.push_back({{"params", ranked[i].at("params")}});
+  }
+  json jobs = json::array();
   std::vector<std::string> choices;
   for (std::size_t c = 0; c < candidates.size(); ++c) {
     for (const json& seed : seed_list) {
       choices.push_back(std::to_string(jobs.size()));
       jobs.push_back({{"candidate", c}, {"seed", seed}});
-      objective_jobs.push_back({{"policy", candidates[c]["policy"]}, {"seed", seed}});
     }
   }
   const search::Space space({search::Dimension::categorical("job", choices)});
@@ -125,7 +144,11 @@ json rescore_config(const StudyFiles& study, int top, int seeds) {
           {"trials", jobs.size()},
           {"after_trials", ranked.size()},
           {"objective",
-           {{"kind", "rescore"}, {"train", study.config.at("train")}, {"jobs", objective_jobs}}}};
+           {{"kind", "rescore"},
+            {"train", study.config.at("train")},
+            {"space", study.config.at("space")},
+            {"candidates", objective_candidates},
+            {"jobs", jobs}}}};
 }
 
 std::optional<RescoreSummary> read_rescore(const std::filesystem::path& dir) {
@@ -229,8 +252,12 @@ net::WorkerObjective rescore_objective(const json& spec, int threads) {
   if (threads > 0) train.threads = threads;
   train.proxy = true;
   auto jobs = std::make_shared<std::vector<std::pair<augment::Policy, std::uint64_t>>>();
+  const std::vector<augment::Policy> policies = rescore_policies(spec);
   for (const json& job : spec.at("jobs")) {
-    jobs->emplace_back(augment::parse_policy_json(job.at("policy").dump(), "objective.jobs"),
+    // Re-scorings made before the candidates were sent once carry each job's policy.
+    jobs->emplace_back(job.contains("policy")
+                           ? augment::parse_policy_json(job.at("policy").dump(), "objective.jobs")
+                           : policies.at(job.at("candidate").get<std::size_t>()),
                        job.at("seed").get<std::uint64_t>());
   }
   auto experiment = std::make_shared<models::Experiment>(data::open_data_source(train.data),

@@ -16,7 +16,10 @@
 //   config.seeds       the R training seeds
 //   config.jobs        [{"candidate": index, "seed": S}], one trial each (param "job")
 //   config.after_trials the search's complete trials when the candidates were taken
-//   config.objective   {"kind": "rescore", "train": {...}, "jobs": [{"policy", "seed"}]}
+//   config.objective   {"kind": "rescore", "train": {...}, "space": {...}, "candidates":
+//                       [{"policy"} for the baseline, {"params"} for a trial], "jobs":
+//                       [{"candidate", "seed"}]} (re-scorings made before this carry
+//                       "jobs": [{"policy", "seed"}])
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
