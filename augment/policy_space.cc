@@ -146,11 +146,15 @@ std::vector<double> PolicySpace::encode_randaugment(const Policy& policy) const 
     throw std::invalid_argument(not_ours);
   }
   const int num_ops = static_cast<int>(policy.subpolicies.front().size());
-  int magnitude = 0;  // the bin of the first step whose op takes one
-  for (auto sub = policy.subpolicies.rbegin(); sub != policy.subpolicies.rend(); ++sub) {
-    for (auto s = sub->rbegin(); s != sub->rend(); ++s) {
-      if (builtin_ops().at(s->op).schema().uses_magnitude) magnitude = s->magnitude;
-    }
+  // The bin of the first step whose op takes one (decode checks that every step agrees).
+  int magnitude = 0;
+  for (const SubPolicy& sub : policy.subpolicies) {
+    const auto s = std::find_if(sub.begin(), sub.end(), [](const Step& step) {
+      return builtin_ops().at(step.op).schema().uses_magnitude;
+    });
+    if (s == sub.end()) continue;
+    magnitude = s->magnitude;
+    break;
   }
   const std::vector<double> values{static_cast<double>(num_ops), static_cast<double>(magnitude)};
   try {

@@ -54,9 +54,6 @@ class PolicySpace {
   // Throws std::invalid_argument naming the field (unknown op, sizes out of range).
   explicit PolicySpace(PolicySpaceOptions options);
 
-  // Largest number of ops a RandAugment policy applies.
-  static constexpr int kMaxRandAugmentOps = 3;
-
   const std::vector<PolicyDimension>& dimensions() const { return dims_; }
   const std::vector<std::string>& ops() const { return options_.ops; }
   const PolicySpaceOptions& options() const { return options_; }

@@ -143,9 +143,9 @@ const std::vector<std::string>& randaugment_ops() {
 }
 
 Policy randaugment(const std::vector<std::string>& ops, int num_ops, int magnitude, int bins) {
-  if (num_ops < 1 || num_ops > 3) {
+  if (num_ops < 1 || num_ops > kMaxRandAugmentOps) {
     throw std::invalid_argument("randaugment: num_ops " + std::to_string(num_ops) +
-                                " is outside 1..3");
+                                " is outside 1.." + std::to_string(kMaxRandAugmentOps));
   }
   if (bins < 2 || bins > 1000) {
     throw std::invalid_argument("randaugment: bins " + std::to_string(bins) +

@@ -18,6 +18,8 @@ Policy autoaugment_svhn();
 // sub-policy (14^num_ops of them, drawn uniformly: the same distribution). Throws
 // std::invalid_argument for num_ops outside 1..3 or magnitude outside 0..bins-1.
 Policy randaugment(int num_ops = 2, int magnitude = 9, int bins = 31);
+// The most ops a RandAugment policy applies (14^3 sub-policies).
+inline constexpr int kMaxRandAugmentOps = 3;
 // The same over other ops (each listed once; validated by the policy's users): every ordered
 // choice of `num_ops` of `ops`. Throws std::invalid_argument as above, or for no ops.
 Policy randaugment(const std::vector<std::string>& ops, int num_ops, int magnitude, int bins);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "augment/presets.h"
 #include "search/store/study_store.h"
 
 namespace autoaug::tools {
@@ -39,8 +40,7 @@ search::Space to_search_space(const augment::PolicySpace& p) {
         dims.push_back(search::Dimension::integer(d.name, 0, p.options().magnitude_bins - 1));
         break;
       case augment::PolicyDimension::Kind::kNumOps:
-        dims.push_back(
-            search::Dimension::integer(d.name, 1, augment::PolicySpace::kMaxRandAugmentOps));
+        dims.push_back(search::Dimension::integer(d.name, 1, augment::kMaxRandAugmentOps));
         break;
     }
   }

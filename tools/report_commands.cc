@@ -251,7 +251,8 @@ void run_report(const std::string& dir, std::string output, int top) {
     const std::string summary = study.summary_of(ranked[i]);
     html << ")</h2>" << (summary.empty() ? policy_table(p) : "<p>" + escape(summary) + "</p>");
     if (!sample.empty()) html << grid_png(p, sample);
-    for (const auto& sub : summary.empty() ? p.subpolicies : std::vector<augment::SubPolicy>{}) {
+    if (!summary.empty()) continue;
+    for (const auto& sub : p.subpolicies) {
       for (const auto& st : sub) op_counts[st.op] += st.prob;
     }
   }
