@@ -95,6 +95,7 @@ class Coordinator::Impl {
       throw std::invalid_argument(
           "coordinator: lease and heartbeat seconds must be positive, attempts at least 1");
     }
+    check_welcome_fits();
     restore();
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(o_.host, ec);
@@ -638,11 +639,26 @@ class Coordinator::Impl {
     ++authenticated_;
     c->deadline = Clock::now() + seconds(o_.idle_timeout_seconds);
     spdlog::info("worker '{}' joined from {}", c->worker, c->peer);
-    send(c, {{"type", "welcome"},
-             {"objective", objective_},
-             {"heartbeat_seconds", o_.heartbeat_seconds},
-             {"lease_seconds", o_.lease_seconds},
-             {"study", store_.path()}});
+    send(c, welcome());
+  }
+
+  json welcome() const {
+    return {{"type", "welcome"},
+            {"objective", objective_},
+            {"heartbeat_seconds", o_.heartbeat_seconds},
+            {"lease_seconds", o_.lease_seconds},
+            {"study", store_.path()}};
+  }
+
+  // A welcome over the frame limit would be refused by every worker; say so before listening.
+  void check_welcome_fits() const {
+    const std::size_t size = encode_body(welcome()).size() - 1 + SessionMac::kSuffixLength;
+    if (size > o_.max_frame) {
+      throw std::invalid_argument(fmt::format(
+          "coordinator: the welcome would be a frame of {} bytes ({} of them the objective), "
+          "over the frame limit of {} bytes that workers accept; make the objective smaller",
+          size, objective_.dump().size(), o_.max_frame));
+    }
   }
 
   // The frame for `message` on `c`, sealed once `c` is authenticated. Frames must reach the wire
@@ -656,6 +672,13 @@ class Coordinator::Impl {
   void send(const ConnectionPtr& c, const json& message) {
     if (c->closed) return;
     const std::string frame = frame_for(c, message);
+    if (frame.size() - 4 > o_.max_frame) {
+      close(c,
+            fmt::format("'{}' of {} bytes is over the frame limit of {} bytes; not sent",
+                        message["type"].get<std::string>(), frame.size() - 4, o_.max_frame),
+            "the coordinator's message is over the frame limit");
+      return;
+    }
     if (c->out.size() + c->in_flight.size() + frame.size() > o_.max_pending_write) {
       close(c, "does not read its replies");
       return;

@@ -199,7 +199,7 @@ std::uint32_t decode_length(const unsigned char header[4], std::uint32_t max_fra
                           (std::uint32_t{header[2]} << 8) | std::uint32_t{header[3]};
   if (n == 0) throw ProtocolError("empty frame");
   if (n > max_frame) {
-    throw ProtocolError("frame of " + std::to_string(n) + " bytes exceeds the limit of " +
+    throw FrameTooLarge("frame of " + std::to_string(n) + " bytes exceeds the limit of " +
                         std::to_string(max_frame));
   }
   return n;

@@ -30,6 +30,13 @@ class ProtocolError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A frame header announcing a body over the reader's limit: a configuration mismatch (or a
+// hostile peer) that reconnecting does not mend.
+class FrameTooLarge : public ProtocolError {
+ public:
+  using ProtocolError::ProtocolError;
+};
+
 // The compact JSON body of `message`, as senders write it (and as SessionMac::seal expects it).
 // Strings that are not valid UTF-8 (e.g. a command's stderr tail) are written with U+FFFD in place
 // of the bad bytes. Does not validate `message`.
@@ -42,7 +49,7 @@ std::string frame_of(std::string_view body);
 // frame_of(encode_body(message)): the unsealed frame for `message`.
 std::string encode_frame(const nlohmann::json& message);
 
-// The body length in a frame header. Throws ProtocolError("frame of N bytes exceeds the limit of
+// The body length in a frame header. Throws FrameTooLarge("frame of N bytes exceeds the limit of
 // M") when it is over `max_frame`, and ProtocolError for an empty (0-byte) frame.
 std::uint32_t decode_length(const unsigned char header[4], std::uint32_t max_frame);
 

@@ -178,6 +178,10 @@ class Session {
         throw ConnectionLost("a message from the coordinator failed authentication");
       }
       return parse_message(*body);
+    } catch (const FrameTooLarge& e) {
+      throw Declined("the coordinator at " + o_.host + ":" + std::to_string(o_.port) +
+                     " sent a message over this worker's frame limit (" + e.what() +
+                     "); reconnecting would not help");
     } catch (const ProtocolError& e) {
       throw ConnectionLost(std::string("bad message from the coordinator: ") + e.what());
     }

@@ -137,6 +137,29 @@ struct RawClient {
   std::optional<SessionMac> mac;
 };
 
+// An objective too large for the welcome frame would be refused by every worker (each closes
+// on the frame header): the coordinator says so before it listens.
+TEST(Coordinator, RefusesAnObjectiveOverTheFrameLimit) {
+  search::StudyStore store = search::StudyStore::create(fresh_db("big").string(), {{"seed", 7}});
+  search::Study study(test_space(), search::make_strategy("random", 7, 3, "strategy"));
+  CoordinatorOptions o;
+  o.token = kToken;
+  o.target_complete = 1;
+  o.max_frame = 4096;
+  const json objective = {{"kind", "test"}, {"padding", std::string(5000, 'x')}};
+  try {
+    Coordinator coordinator(study, store, objective, o);
+    FAIL() << "an objective of 5,000 bytes was accepted under a 4,096-byte frame limit";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(" bytes (5028 of them the objective), over the frame "
+                                         "limit of 4096 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+  o.max_frame = 8192;
+  EXPECT_NO_THROW(Coordinator(study, store, objective, o));
+}
+
 TEST(Coordinator, WorkersCompleteEveryTrialExactlyOnce) {
   Served s(fresh_db("exactly_once"), 40);
   std::vector<std::thread> workers;

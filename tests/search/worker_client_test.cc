@@ -205,6 +205,22 @@ TEST(WorkerClient, RefusesAChallengeWithoutProofOrOfAnotherProtocol) {
   }
 }
 
+// The coordinator's side of a handshake with the real token (as a relay that passes it through
+// would have it): the session's seal, from which on every frame is sealed.
+SessionMac genuine_handshake(tcp::socket& socket) {
+  const std::string worker_nonce = parse_message(read_body(socket))["nonce"];
+  const std::string nonce = random_nonce_hex();
+  write_bytes(socket,
+              encode_frame({{"type", "challenge"},
+                            {"nonce", nonce},
+                            {"protocol", kProtocolVersion},
+                            {"study", "genuine"},
+                            {"proof", coordinator_proof_hex(kToken, worker_nonce, nonce)}}));
+  const json auth = parse_message(read_body(socket));
+  EXPECT_TRUE(auth_verify(kToken, nonce, worker_nonce, auth["hmac"].get<std::string>()));
+  return SessionMac(kToken, nonce, worker_nonce, Side::kCoordinator);
+}
+
 // A relay between the worker and the real coordinator can pass the handshake through, but what
 // it adds afterwards is not sealed with the session key: the worker drops the connection.
 TEST(WorkerClient, DropsAConnectionThatCarriesAnUnsealedMessage) {
@@ -212,17 +228,7 @@ TEST(WorkerClient, DropsAConnectionThatCarriesAnUnsealedMessage) {
   fs::remove(marker);
   FakeCoordinator fake([&](tcp::socket& socket, int index) {
     if (index > 0) return;  // later connections: a silent peer
-    const std::string worker_nonce = parse_message(read_body(socket))["nonce"];
-    const std::string nonce = random_nonce_hex();
-    write_bytes(socket,
-                encode_frame({{"type", "challenge"},
-                              {"nonce", nonce},
-                              {"protocol", kProtocolVersion},
-                              {"study", "relayed"},
-                              {"proof", coordinator_proof_hex(kToken, worker_nonce, nonce)}}));
-    const json auth = parse_message(read_body(socket));
-    EXPECT_TRUE(auth_verify(kToken, nonce, worker_nonce, auth["hmac"].get<std::string>()));
-    SessionMac mac(kToken, nonce, worker_nonce, Side::kCoordinator);
+    SessionMac mac = genuine_handshake(socket);
     write_bytes(socket, frame_of(mac.seal(encode_body(evil_welcome(marker)))));
     EXPECT_TRUE(mac.open(read_body(socket)));   // the worker's sealed request
     write_bytes(socket, encode_frame(kLease));  // injected, unsealed
@@ -234,6 +240,34 @@ TEST(WorkerClient, DropsAConnectionThatCarriesAnUnsealedMessage) {
   EXPECT_EQ(recorder.built, 1);  // the sealed welcome was genuine
   EXPECT_EQ(recorder.ran, 0);
   EXPECT_FALSE(fs::exists(marker));
+}
+
+// A coordinator that knows the token but whose welcome is over the worker's frame limit: the
+// worker says so at once and stops, instead of reconnecting silently until it gives up.
+TEST(WorkerClient, SaysSoWhenTheWelcomeIsOverItsFrameLimit) {
+  std::atomic<int> connections = 0;
+  std::atomic<std::size_t> sent = 0;
+  FakeCoordinator fake([&](tcp::socket& socket, int) {
+    ++connections;
+    SessionMac mac = genuine_handshake(socket);
+    json welcome = evil_welcome(marker_path("big"));
+    welcome["objective"]["padding"] = std::string(kDefaultMaxFrame, 'x');
+    const std::string body = mac.seal(encode_body(welcome));
+    sent = body.size();
+    write_bytes(socket, frame_of(body));
+    drain(socket);
+  });
+  Recorder recorder;
+  WorkerOptions o = options(fake.port());
+  o.give_up_after_seconds = 5;  // the old silent retries ended here, with exit 3
+  const WorkerSummary w = run_worker(o, recorder.factory());
+  EXPECT_EQ(w.exit_code, 2) << w.reason;
+  EXPECT_NE(w.reason.find("over this worker's frame limit (frame of " + std::to_string(sent) +
+                          " bytes exceeds the limit of " + std::to_string(kDefaultMaxFrame) + ")"),
+            std::string::npos)
+      << w.reason;
+  EXPECT_EQ(connections, 1);
+  EXPECT_EQ(recorder.built, 0);
 }
 
 // A coordinator that accepts and never says anything: the worker gives up instead of hanging.

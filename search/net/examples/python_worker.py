@@ -99,8 +99,11 @@ class Connection:
         if len(header) < 4:
             raise ConnectionError("connection closed by the coordinator")
         (length,) = struct.unpack(">I", header)
-        if not 0 < length <= MAX_FRAME:
-            raise ConnectionError(f"frame of {length} bytes")
+        if length == 0:
+            raise ConnectionError("empty frame")
+        if length > MAX_FRAME:  # the next welcome would be as large: reconnecting cannot help
+            raise Refused(f"the coordinator sent a frame of {length} bytes, over this worker's "
+                          f"limit of {MAX_FRAME}")
         body = self.reader.read(length)
         if len(body) < length:
             raise ConnectionError("connection closed by the coordinator")
