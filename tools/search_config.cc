@@ -527,6 +527,83 @@ int line_of(const YAML::Node& node, const YAML::Node& fallback) {
   return (line >= 0 ? line : fallback.Mark().line) + 1;
 }
 
+// Throws "PATH:LINE: message".
+[[noreturn]] void fail_at(const std::string& path, int line, const std::string& message) {
+  throw std::invalid_argument(path + ":" + std::to_string(line) + ": " + message);
+}
+
+// The op names of an ops key, checked; errors name the element's line.
+json read_ops(const std::string& path, const Key& key, const YAML::Node& v,
+              const YAML::Node& name_node, int line) {
+  json value = json::array();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsScalar()) {
+      fail_at(path, line_of(v[i], name_node),
+              key.path() + "[" + std::to_string(i) + "]: expected an op name");
+    }
+    value.push_back(v[i].Scalar());
+  }
+  int bad = -1;
+  const std::string error = check_value(key, value, &bad);
+  if (!error.empty()) fail_at(path, bad >= 0 ? line_of(v[bad], v) : line, key.path() + error);
+  return value;
+}
+
+// The value of `key` from its node `v`, parsed and range-checked; errors name `line`.
+json read_value(const std::string& path, const Key& key, const YAML::Node& v,
+                const YAML::Node& name_node, int line) {
+  std::string error;
+  json value;
+  if (v.IsNull()) {
+    error = "has no value (leave the key out for the default, " + key.fallback.dump() + ")";
+  } else if (key.kind == Kind::kOps) {
+    if (v.IsSequence()) return read_ops(path, key, v, name_node, line);
+    error = expected(key.kind);
+  } else if (!v.IsScalar()) {
+    error = expected(key.kind);
+  } else {
+    value = parse_text(key, v.Scalar(), v.Tag() == "!", error);
+    if (error.empty()) error = check_value(key, value);
+  }
+  if (!error.empty()) fail_at(path, line, key.path() + ": " + error);
+  return value;
+}
+
+// Reads the keys of one section's mapping into `config`, each key's line into `lines`.
+void read_section(const std::string& path, const std::string& section, const YAML::Node& body,
+                  json& config, std::map<std::string, int>& lines) {
+  std::set<std::string> keys_seen;
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const YAML::Node name_node = it->first;
+    const YAML::Node v = it->second;
+    if (!name_node.IsScalar())
+      fail_at(path, line_of(name_node, body), section + ": expected a key");
+    const std::string name = name_node.Scalar();
+    const Key* key = find_key(section, name);
+    if (key == nullptr) fail_at(path, line_of(name_node, body), unknown_key(section, name));
+    if (!keys_seen.insert(name).second) {
+      fail_at(path, line_of(name_node, body), "duplicate key '" + key->path() + "'");
+    }
+    // A null value has no mark of its own: the key's line.
+    const int line = v.IsNull() ? line_of(name_node, body) : line_of(v, name_node);
+    config[section][name] = read_value(path, *key, v, name_node, line);
+    lines[key->path()] = line;
+  }
+}
+
+YAML::Node parse_yaml_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument(path + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw std::invalid_argument(path + ": cannot read");
+  try {
+    return YAML::Load(text.str());
+  } catch (const YAML::Exception& e) {
+    fail_at(path, e.mark.line + 1, "not valid YAML: " + e.msg);
+  }
+}
+
 }  // namespace
 
 json default_search_config() {
@@ -548,91 +625,37 @@ const std::vector<SearchConfigKey>& search_config_keys() {
 }
 
 json load_search_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw std::invalid_argument(path + ": cannot read");
-  auto fail = [&](int line, const std::string& message) {
-    throw std::invalid_argument(path + ":" + std::to_string(line) + ": " + message);
-  };
-  YAML::Node root;
-  try {
-    root = YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    fail(e.mark.line + 1, "not valid YAML: " + e.msg);
-  }
+  const YAML::Node root = parse_yaml_file(path);
   json config = default_search_config();
   if (!root.IsDefined() || root.IsNull()) return config;
   if (!root.IsMap()) {
-    fail(line_of(root, root), "expected a mapping with the sections " + joined(kSections));
+    fail_at(path, line_of(root, root), "expected a mapping with the sections " + joined(kSections));
   }
   std::map<std::string, int> lines;  // key path -> line of its value
   std::set<std::string> sections_seen;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const YAML::Node section_key = it->first;
     const YAML::Node body = it->second;
-    if (!section_key.IsScalar()) fail(line_of(section_key, body), "expected a section name");
+    const int line = line_of(section_key, body);
+    if (!section_key.IsScalar()) fail_at(path, line, "expected a section name");
     const std::string section = section_key.Scalar();
-    if (!is_section(section)) fail(line_of(section_key, body), unknown_key("", section));
+    if (!is_section(section)) fail_at(path, line, unknown_key("", section));
     if (!sections_seen.insert(section).second) {
-      fail(line_of(section_key, body), "duplicate key '" + section + "'");
+      fail_at(path, line, "duplicate key '" + section + "'");
     }
     if (body.IsNull()) continue;  // "training:" with nothing under it
     if (!body.IsMap()) {
-      fail(line_of(body, section_key),
-           section + ": expected a mapping of keys (" + joined(names_in(section)) + ")");
+      fail_at(path, line_of(body, section_key),
+              section + ": expected a mapping of keys (" + joined(names_in(section)) + ")");
     }
-    std::set<std::string> keys_seen;
-    for (auto kit = body.begin(); kit != body.end(); ++kit) {
-      const YAML::Node name_node = kit->first;
-      const YAML::Node v = kit->second;
-      if (!name_node.IsScalar()) fail(line_of(name_node, body), section + ": expected a key");
-      const std::string name = name_node.Scalar();
-      const Key* key = find_key(section, name);
-      if (key == nullptr) fail(line_of(name_node, body), unknown_key(section, name));
-      if (!keys_seen.insert(name).second) {
-        fail(line_of(name_node, body), "duplicate key '" + key->path() + "'");
-      }
-      // A null value has no mark of its own: the key's line.
-      const int line = v.IsNull() ? line_of(name_node, body) : line_of(v, name_node);
-      std::string error;
-      json value;
-      if (v.IsNull()) {
-        error = "has no value (leave the key out for the default, " + key->fallback.dump() + ")";
-      } else if (key->kind == Kind::kOps) {
-        if (!v.IsSequence()) {
-          error = expected(key->kind);
-        } else {
-          value = json::array();
-          for (size_t i = 0; i < v.size(); ++i) {
-            if (!v[i].IsScalar()) {
-              fail(line_of(v[i], name_node),
-                   key->path() + "[" + std::to_string(i) + "]: expected an op name");
-            }
-            value.push_back(v[i].Scalar());
-          }
-          int bad = -1;
-          error = check_value(*key, value, &bad);
-          if (!error.empty()) fail(bad >= 0 ? line_of(v[bad], v) : line, key->path() + error);
-        }
-      } else if (!v.IsScalar()) {
-        error = expected(key->kind);
-      } else {
-        value = parse_text(*key, v.Scalar(), v.Tag() == "!", error);
-        if (error.empty()) error = check_value(*key, value);
-      }
-      if (!error.empty()) fail(line, key->path() + ": " + error);
-      config[section][name] = value;
-      lines[key->path()] = line;
-    }
+    read_section(path, section, body, config, lines);
   }
   const auto [where, message] = check_together(config);
   if (!message.empty()) {
     const auto found = lines.find(where);
-    if (found != lines.end()) fail(found->second, message);
+    if (found != lines.end()) fail_at(path, found->second, message);
     const auto lease = lines.find("workers.lease_seconds");
-    if (lease != lines.end()) fail(lease->second, message);
+    if (lease != lines.end()) fail_at(path, lease->second, message);
     throw std::invalid_argument(path + ": " + message);
   }
   return config;
