@@ -33,8 +33,9 @@ cv::Mat Op::apply(const cv::Mat& in, double value, const OpContext& ctx) const {
   }
   if (ctx.fill.empty() ||
       (ctx.fill.size() != 1 && static_cast<int>(ctx.fill.size()) != in.channels())) {
-    throw std::invalid_argument(name() + ": fill needs 1 or " + std::to_string(in.channels()) +
-                                " values");
+    throw std::invalid_argument(name() + ": a fill of " + std::to_string(ctx.fill.size()) +
+                                " values does not fit a " + std::to_string(in.channels()) +
+                                "-channel image (give 1 value, or 1 per channel)");
   }
   return kernel_(in, value, ctx);
 }

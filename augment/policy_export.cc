@@ -8,10 +8,10 @@
 namespace autoaug::augment {
 namespace {
 
-std::string torchvision_module(const Policy& p) {
-  std::ostringstream out;
-  const std::string json_text = policy_to_json(p);
-  out << R"PY("""Augmentation policy exported by autoaug (autoaug.policy/v1, torchvision 0.14 semantics).
+// The Python module around the policy's JSON: its docstring and imports up to the opening of
+// the JSON string, then the rest.
+constexpr const char* kModuleHead =
+    R"PY("""Augmentation policy exported by autoaug (autoaug.policy/v1, torchvision 0.14 semantics).
 
     from this_module import build_transform
     transform = build_transform()   # callable on a PIL image or a uint8 tensor [..., C, H, W]
@@ -28,8 +28,9 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as F
 from torchvision.transforms.autoaugment import AutoAugment, TrivialAugmentWide, _apply_op
 
-POLICY = json.loads(r""")PY"
-      << json_text << R"PY(""")
+POLICY = json.loads(r""")PY";
+
+constexpr const char* kModuleTail = R"PY(""")
 
 
 def _table(bins, space, height, width):
@@ -96,7 +97,9 @@ class Policy(torch.nn.Module):
 def build_transform():
     return Policy()
 )PY";
-  return out.str();
+
+std::string torchvision_module(const Policy& p) {
+  return kModuleHead + policy_to_json(p) + kModuleTail;
 }
 
 std::string cpp_header(const Policy& p) {

@@ -215,7 +215,7 @@ Policy parse_policy_json(std::string_view text, std::string_view origin) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
     throw std::invalid_argument(std::string(origin) + ": not valid JSON (" + e.what() + ")");
   }
   if (doc.is_array()) return parse_torchvision_list(doc, origin);

@@ -124,71 +124,73 @@ torch::Tensor Trainer::predict(torch::Tensor images) {
   return model_.forward(prepare(std::move(images)));
 }
 
-TrainResult Trainer::fit(data::BatchLoader& train, data::BatchLoader* eval) {
-  TrainResult result;
-  const auto run_start = Clock::now();
+EpochMetrics Trainer::train_epoch(data::BatchLoader& train, int epoch, std::size_t& step,
+                                  std::size_t& images, bool tty) {
   const std::size_t steps_per_epoch = train.batches_per_epoch();
   const std::size_t total_steps = steps_per_epoch * static_cast<std::size_t>(options_.epochs);
   const std::size_t warmup_steps = std::min(
       total_steps / 4, static_cast<std::size_t>(std::llround(
                            options_.warmup_epochs * static_cast<double>(steps_per_epoch))));
+  model_.ptr->train();
+  const auto epoch_start = Clock::now();
+  auto last_report = epoch_start;
+  train.start_epoch(epoch);
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  std::size_t seen = 0;
+  std::size_t batch_in_epoch = 0;
+  double lr = options_.lr;
+  while (auto batch = train.next()) {
+    const auto where = [&] {
+      return "epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(batch_in_epoch + 1);
+    };
+    if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+      throw std::runtime_error("stopped at " + where());
+    }
+    BatchTensors t = to_tensors(std::move(*batch));
+    lr = scheduled_lr(options_.lr, step, total_steps, warmup_steps);
+    const StepResult r = train_step(t.images, t.labels, lr);
+    if (!std::isfinite(r.loss)) {
+      throw std::runtime_error(where() + ": the loss is " + std::to_string(r.loss) + " (lr " +
+                               std::to_string(lr) + ")");
+    }
+    correct += r.correct;
+    const std::size_t n = static_cast<std::size_t>(t.labels.size(0));
+    loss_sum += r.loss * static_cast<double>(n);
+    seen += n;
+    ++step;
+    ++batch_in_epoch;
+    if (tty && seconds_since(last_report) > 0.25) {
+      last_report = Clock::now();
+      std::fprintf(stderr, "\repoch %d/%d  %3zu%%  loss %.4f  %.0f img/s   ", epoch + 1,
+                   options_.epochs, 100 * batch_in_epoch / steps_per_epoch,
+                   loss_sum / static_cast<double>(seen),
+                   static_cast<double>(seen) / seconds_since(epoch_start));
+    }
+  }
+  EpochMetrics metrics;
+  metrics.epoch = epoch + 1;
+  metrics.lr = lr;
+  metrics.seconds = seconds_since(epoch_start);
+  metrics.train_loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
+  metrics.train_accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
+  metrics.images_per_second = static_cast<double>(seen) / std::max(metrics.seconds, 1e-9);
+  images = seen;
+  return metrics;
+}
+
+TrainResult Trainer::fit(data::BatchLoader& train, data::BatchLoader* eval) {
+  TrainResult result;
+  const auto run_start = Clock::now();
   const bool tty = options_.progress && isatty(fileno(stderr));
   double train_seconds = 0.0;
   std::size_t step = 0;
   try {
     for (int epoch = 0; epoch < options_.epochs; ++epoch) {
-      model_.ptr->train();
-      const auto epoch_start = Clock::now();
-      auto last_report = epoch_start;
-      train.start_epoch(epoch);
-      double loss_sum = 0.0;
-      int64_t correct = 0;
       std::size_t seen = 0;
-      std::size_t batch_in_epoch = 0;
-      double lr = options_.lr;
-      while (auto batch = train.next()) {
-        if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
-          result.error = "stopped at epoch " + std::to_string(epoch + 1) + ", step " +
-                         std::to_string(batch_in_epoch + 1);
-          if (tty) std::fputc('\n', stderr);
-          result.seconds = seconds_since(run_start);
-          return result;
-        }
-        BatchTensors t = to_tensors(std::move(*batch));
-        lr = scheduled_lr(options_.lr, step, total_steps, warmup_steps);
-        const StepResult r = train_step(t.images, t.labels, lr);
-        if (!std::isfinite(r.loss)) {
-          result.error = "epoch " + std::to_string(epoch + 1) + ", step " +
-                         std::to_string(batch_in_epoch + 1) + ": the loss is " +
-                         std::to_string(r.loss) + " (lr " + std::to_string(lr) + ")";
-          if (tty) std::fputc('\n', stderr);
-          result.seconds = seconds_since(run_start);
-          return result;
-        }
-        correct += r.correct;
-        const double loss_value = r.loss;
-        const std::size_t n = static_cast<std::size_t>(t.labels.size(0));
-        loss_sum += loss_value * static_cast<double>(n);
-        seen += n;
-        ++step;
-        ++batch_in_epoch;
-        if (tty && seconds_since(last_report) > 0.25) {
-          last_report = Clock::now();
-          std::fprintf(stderr, "\repoch %d/%d  %3zu%%  loss %.4f  %.0f img/s   ", epoch + 1,
-                       options_.epochs, 100 * batch_in_epoch / steps_per_epoch,
-                       loss_sum / static_cast<double>(seen),
-                       static_cast<double>(seen) / seconds_since(epoch_start));
-        }
-      }
-      EpochMetrics metrics;
-      metrics.epoch = epoch + 1;
-      metrics.lr = lr;
-      metrics.seconds = seconds_since(epoch_start);
+      EpochMetrics metrics = train_epoch(train, epoch, step, seen, tty);
       train_seconds += metrics.seconds;
       result.train_images += seen;
-      metrics.train_loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
-      metrics.train_accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
-      metrics.images_per_second = static_cast<double>(seen) / std::max(metrics.seconds, 1e-9);
       const bool last = epoch + 1 == options_.epochs;
       if (eval && (options_.eval_every_epoch || last)) {
         result.eval = evaluate(*eval);

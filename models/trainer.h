@@ -114,6 +114,11 @@ class Trainer {
   bool cuda_ = false;
   // Moves a batch to the device and memory format of the model.
   torch::Tensor prepare(torch::Tensor images) const;
+  // One epoch of SGD steps on `train` (in train mode); `step` counts the run's steps for the
+  // learning-rate schedule. `images` gets the number of training images seen. Throws
+  // std::runtime_error on a stop request or a loss that is not finite.
+  EpochMetrics train_epoch(data::BatchLoader& train, int epoch, std::size_t& step,
+                           std::size_t& images, bool tty);
 
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<torch::optim::SGD> optimizer_;

@@ -58,6 +58,15 @@ CREATE INDEX events_trial ON events(trial);
 static_assert(std::size(kMigrations) == kStudyStoreSchemaVersion,
               "one migration per schema version");
 
+// Every column of every table the store reads, compiled at open() so that a damaged schema is
+// refused there rather than on first use.
+constexpr const char* kSchemaProbes[] = {
+    "SELECT id, config, created FROM study LIMIT 0",
+    ("SELECT number, params, state, value, metrics, message, attempts, worker, created, started, "
+     "finished, heartbeat, deadline, progress FROM trials LIMIT 0"),
+    "SELECT id, time, kind, trial, detail FROM events LIMIT 0",
+};
+
 // A reader opened while the writer commits waits this long for a lock instead of failing.
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -117,6 +126,11 @@ struct StudyStore::Impl {
     if (it != statements.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    // The statements are fixed, so one that does not compile means the file's tables are not
+    // the study store's (a damaged or hand-edited schema): a bad file, not an environment failure.
+    if ((rc & 0xff) == SQLITE_ERROR) {
+      bad(std::string("not a study store of this schema (") + sqlite3_errmsg(db) + ")");
+    }
     if (rc != SQLITE_OK) raise(rc, std::string("prepare \"") + sql + "\"");
     statements.emplace(sql, stmt);
     return stmt;
@@ -475,6 +489,7 @@ StudyStore StudyStore::open(const std::string& path, bool read_only) {
           "study", -1, {{"action", "migrated"}, {"from", from}, {"to", kStudyStoreSchemaVersion}});
     });
   }
+  for (const char* probe : kSchemaProbes) Impl::Query(*impl, probe);
   {
     Impl::Query q(*impl, "SELECT count(*) FROM study");
     if (!q.step() || q.int64(0) != 1) impl->bad("corrupt study (no study row)");

@@ -37,6 +37,8 @@ TEST(PolicySpace, DecodesAndEncodesRandomVectors) {
         case PolicyDimension::Kind::kMagnitude:
           v.push_back(std::uniform_int_distribution<int>(0, 9)(rng));
           break;
+        case PolicyDimension::Kind::kNumOps:
+          FAIL() << "a sub-policy space has no number-of-ops dimension";
       }
     }
     const Policy p = space.decode(v);

@@ -79,6 +79,10 @@ INSTANTIATE_TEST_SUITE_P(
     Policies, BadPolicies,
     ::testing::Values(
         BadPolicy{"NotJson", "{\"format\": ", "not valid JSON"},
+        // Found by the policy fuzz target: a number that overflows a double escaped as
+        // nlohmann's out_of_range.
+        BadPolicy{"NumberOverflow", R"({"format": "autoaug.policy/v1", "magnitude_bins": 1e400})",
+                  "not valid JSON ([json.exception.out_of_range.406] number overflow"},
         BadPolicy{"WrongVersion", R"({"format": "autoaug.policy/v2", "subpolicies": []})",
                   "format: \"autoaug.policy/v2\" is not supported"},
         BadPolicy{"MissingFormat", R"({"subpolicies": []})", "format: missing"},

@@ -477,6 +477,17 @@ TEST_F(StudyStoreTest, OpenRefusesATruncatedStudy) {
   EXPECT_EQ(fs::file_size(path()), size / 2);
 }
 
+// Found by the store's fuzz target: a study whose trials table lost a column opened, and its
+// first read threw a runtime_error quoting SQL.
+TEST_F(StudyStoreTest, OpenRefusesAStudyWhoseTablesLostAColumn) {
+  StudyStore::create(path(), config());
+  raw_sql(path(), "ALTER TABLE trials DROP COLUMN progress");
+  for (bool read_only : {false, true}) {
+    expect_open_refused(path(), "not a study store of this schema (no such column: progress)",
+                        read_only);
+  }
+}
+
 TEST_F(StudyStoreTest, OpenRefusesRandomBytes) {
   std::mt19937 rng(12345);
   std::string bytes(8192, '\0');
