@@ -7,6 +7,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/install_deps.sh"
 # The fuzz test (fuzz.parsers, via tools/fuzz.sh) builds with clang and libFuzzer.
 "$root/tools/install_deps.sh" clang-14 libclang-rt-14-dev
+# The Slurm test (tools.slurm) starts its own single-node cluster from a config of its own; the
+# packages' slurmctld and slurmd services stay stopped (they need /etc/slurm/slurm.conf).
+"$root/tools/install_deps.sh" slurmctld slurmd slurm-client munge
 build="${AUTOAUG_BUILD_DIR:-$root/build}"
 "$root/tools/build.sh"
 cd "$build"

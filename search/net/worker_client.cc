@@ -403,9 +403,7 @@ class Worker {
         if (stop_requested(o_)) {
           cancel = true;
           future.wait();
-          s.send({{"type", "bye"}});
-          s.close();
-          throw Stopped{};
+          stop_session(s);
         }
         if (Clock::now() < next_beat) continue;
         next_beat = Clock::now() + std::chrono::duration<double>(heartbeat);
@@ -425,7 +423,18 @@ class Worker {
     }
     TrialOutcome r = future.get();
     if (cancelled) return std::nullopt;
+    // A job scheduler stops a worker by signalling its whole process tree (Slurm's scancel and
+    // preemption do), so an objective's child may die of the signal before the worker sees it.
+    // A trial that failed while the worker was stopping is handed back, not reported failed.
+    if (!r.result.ok && stop_requested(o_)) stop_session(s);
     return r;
+  }
+
+  // Says bye (the coordinator queues a held lease again), closes and throws Stopped.
+  [[noreturn]] static void stop_session(Session& s) {
+    s.send({{"type", "bye"}});
+    s.close();
+    throw Stopped{};
   }
 
   const WorkerOptions& o_;

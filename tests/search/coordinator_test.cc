@@ -476,6 +476,33 @@ TEST(Coordinator, ARevokedLeaseCancelsTheRunningObjective) {
   EXPECT_EQ(s.summary.reason, "1 trials failed");
 }
 
+// Slurm's scancel signals the worker and its objective's children at once: the objective fails
+// ("killed by signal 15") as the worker's stop flag is set. The trial goes back to the queue and
+// another worker completes it; nothing is stored as failed.
+TEST(Coordinator, AWorkerStoppedAsItsObjectiveFailsHandsTheTrialBack) {
+  Served s(fresh_db("stopped_failing"), 3);
+  std::atomic<bool> stop{false};
+  WorkerOptions w;
+  w.host = "127.0.0.1";
+  w.port = s.coordinator->port();
+  w.token = kToken;
+  w.name = "signalled";
+  w.stop = &stop;
+  const WorkerSummary stopped = run_worker(w, [&](const json&) {
+    return [&](const Lease&, const std::atomic<bool>&) {
+      stop = true;  // the signal reaches the worker and its child together
+      return TrialOutcome{search::TrialResult::failed("killed by signal 15 (Terminated)")};
+    };
+  });
+  EXPECT_EQ(stopped.exit_code, 130) << stopped.reason;
+  EXPECT_EQ(work(s.coordinator->port()).exit_code, 0);
+  s.wait();
+  const auto counts = s.store.counts();
+  EXPECT_EQ(counts.at(search::StoredState::kComplete), 3);
+  EXPECT_EQ(counts.at(search::StoredState::kFailed), 0);
+  EXPECT_EQ(stopped.failed, 0);
+}
+
 TEST(Coordinator, ResumeQueuesRunningTrialsAgain) {
   const fs::path db = fresh_db("resume");
   int leased = -1;

@@ -76,6 +76,12 @@ done
 "$autoaug" optimize --study "$study" --resume --workers "$workers" --quiet --json >"$work/final.json" \
   2>"$work/err" || { cat "$work/err" >&2; exit 1; }
 
+# A run in which no kill landed (every round finished first) tested nothing.
+if [ "$kills" -eq 0 ]; then
+  echo "FAIL: no round was killed mid-run; use more trials per round" >&2
+  exit 1
+fi
+
 /usr/bin/python3 - "$work/final.json" "$study/study.db" "$trials" "$kills" <<'CHECK'
 import json, sqlite3, sys
 final, db, trials, kills = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3]), sys.argv[4]
