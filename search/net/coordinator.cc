@@ -13,10 +13,10 @@
 #include <set>
 #include <unordered_map>
 
-#include "search/detail/random.h"
 #include "search/net/asio.h"  // first: Boost 1.74's awaitable.hpp needs <utility>
 #include "search/net/auth.h"
 #include "search/net/protocol.h"
+#include "search/random.h"
 #include "search/store/study_store.h"
 
 namespace autoaug::net {
@@ -341,7 +341,7 @@ class Coordinator::Impl {
     reply(c, {{"type", "lease"},
               {"trial", n},
               {"params", params_[n]},
-              {"seed", o_.seed ^ search::detail::mix(static_cast<std::uint64_t>(n))},
+              {"seed", o_.seed ^ random::mix64(static_cast<std::uint64_t>(n))},
               {"attempt", attempts_[n]},
               {"deadline_seconds", o_.lease_seconds}});
   }
