@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-#include <random>
 #include <stdexcept>
 
 #include "augment/kernels.h"
 #include "augment/op.h"
+#include "search/random.h"
 
 namespace autoaug::augment {
 namespace {
@@ -125,10 +125,8 @@ cv::Mat invert(const cv::Mat& in, double, const OpContext&) { return kernels::in
 
 cv::Mat cutout(const cv::Mat& in, double v, const OpContext& ctx) {
   if (ctx.rng == nullptr) throw std::invalid_argument("Cutout: needs a random generator");
-  std::uniform_int_distribution<int> x(0, in.cols - 1);
-  std::uniform_int_distribution<int> y(0, in.rows - 1);
-  const int cx = x(*ctx.rng);
-  const int cy = y(*ctx.rng);
+  const int cx = random::uniform_int(*ctx.rng, 0, in.cols - 1);
+  const int cy = random::uniform_int(*ctx.rng, 0, in.rows - 1);
   return kernels::cutout(in, static_cast<int>(std::lround(v)), cx, cy, ctx.fill);
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "augment/detail/format.h"
+#include "search/random.h"
 
 namespace autoaug::augment {
 namespace {
@@ -68,23 +69,22 @@ Augmenter::Augmenter(Policy policy, const OpRegistry& registry) : policy_(std::m
 }
 
 cv::Mat Augmenter::apply(const cv::Mat& image, std::mt19937_64& rng) const {
-  std::uniform_int_distribution<size_t> pick(0, resolved_.size() - 1);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::uniform_int_distribution<int> random_bin(0, policy_.magnitude_bins - 1);
-  std::bernoulli_distribution coin(0.5);
   OpContext ctx;
   ctx.fill = policy_.fill;
   ctx.rng = &rng;
   cv::Mat current = image;
-  for (const ResolvedStep& s : resolved_[pick(rng)]) {
-    if (!(unit(rng) < s.prob)) continue;
+  const auto& steps = resolved_[random::uniform_int<size_t>(rng, 0, resolved_.size() - 1)];
+  for (const ResolvedStep& s : steps) {
+    if (!(random::canonical(rng) < s.prob)) continue;
     const OpSchema& schema = s.op->schema();
     double value = 0.0;
     if (schema.uses_magnitude) {
-      const int bin = s.magnitude == kRandomMagnitude ? random_bin(rng) : s.magnitude;
+      const int bin = s.magnitude == kRandomMagnitude
+                          ? random::uniform_int(rng, 0, policy_.magnitude_bins - 1)
+                          : s.magnitude;
       value =
           s.op->bin_value(bin, policy_.magnitude_bins, policy_.space, current.rows, current.cols);
-      if (schema.is_signed && coin(rng)) value = -value;
+      if (schema.is_signed && random::bernoulli(rng, 0.5)) value = -value;
     }
     current = s.op->apply(current, value, ctx);
   }

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "search/random.h"
+
 namespace autoaug::search {
 namespace {
 
@@ -254,14 +256,12 @@ uint64_t Space::cardinality() const {
 }
 
 Point Space::sample(std::mt19937_64& rng) const {
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::vector<double> u(dims_.size());
   for (size_t i = 0; i < dims_.size(); ++i) {
     if (dims_[i].type == DimensionType::kCategorical) {
-      u[i] = static_cast<double>(
-          std::uniform_int_distribution<size_t>(0, dims_[i].choices.size() - 1)(rng));
+      u[i] = static_cast<double>(random::uniform_int<size_t>(rng, 0, dims_[i].choices.size() - 1));
     } else {
-      u[i] = unit(rng);
+      u[i] = random::canonical(rng);
     }
   }
   return from_unit(u);

@@ -13,6 +13,7 @@
 #include "augment/op.h"
 #include "augment/policy.h"
 #include "augment/presets.h"
+#include "search/random.h"
 #include "tools/commands.h"
 
 namespace autoaug::tools {
@@ -34,9 +35,9 @@ std::vector<cv::Mat> image_pool(const Shape& s, int count, uint64_t seed) {
   std::vector<cv::Mat> pool;
   for (int i = 0; i < count; ++i) {
     cv::Mat img(s.height, s.width, CV_8UC(s.channels));
-    std::normal_distribution<double> noise(0.0, 8.0);
-    std::uniform_real_distribution<double> phase(0.0, 6.28);
-    const double a = phase(rng), b = phase(rng);
+    random::Normal noise(0.0, 8.0);
+    const double a = random::uniform_real(rng, 0.0, 6.28);
+    const double b = random::uniform_real(rng, 0.0, 6.28);
     for (int y = 0; y < s.height; ++y) {
       auto* row = img.ptr<uint8_t>(y);
       for (int x = 0; x < s.width; ++x) {

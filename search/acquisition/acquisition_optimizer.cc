@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/random.h"
+
 namespace autoaug::search {
 namespace {
 
@@ -67,18 +69,18 @@ class Maximizer {
     }
   }
 
-  int category(Eigen::Index i) {
-    return std::uniform_int_distribution<int>(0, categories_[i] - 1)(rng_);
-  }
+  double unit() { return random::canonical(rng_); }
+
+  int category(Eigen::Index i) { return random::uniform_int(rng_, 0, categories_[i] - 1); }
 
   std::vector<double> region_point() {
     std::vector<double> u(d_);
     for (Eigen::Index i = 0; i < d_; ++i) {
       const double c = o_.region_center[i];
       if (categories_[i] > 0) {
-        u[i] = unit_(rng_) < o_.region_radius ? category(i) : c;
+        u[i] = unit() < o_.region_radius ? category(i) : c;
       } else {
-        u[i] = std::clamp(c + o_.region_radius * (2 * unit_(rng_) - 1), 0.0, 1.0);
+        u[i] = std::clamp(c + o_.region_radius * (2 * unit() - 1), 0.0, 1.0);
       }
     }
     return u;
@@ -87,22 +89,21 @@ class Maximizer {
   std::vector<double> uniform_point() {
     std::vector<double> u(d_);
     for (Eigen::Index i = 0; i < d_; ++i) {
-      u[i] = categories_[i] > 0 ? static_cast<double>(category(i)) : unit_(rng_);
+      u[i] = categories_[i] > 0 ? static_cast<double>(category(i)) : unit();
     }
     return u;
   }
 
   // A start perturbed: every real moves a little, a few discrete values change.
   std::vector<double> perturbed_point(const std::vector<std::vector<double>>& starts) {
-    std::vector<double> u =
-        starts[std::uniform_int_distribution<size_t>(0, starts.size() - 1)(rng_)];
-    const double scale = std::exp(std::log(0.01) + unit_(rng_) * (std::log(0.3) - std::log(0.01)));
+    std::vector<double> u = starts[random::uniform_int<size_t>(rng_, 0, starts.size() - 1)];
+    const double scale = std::exp(std::log(0.01) + unit() * (std::log(0.3) - std::log(0.01)));
     const double p_change = std::min(1.0, 1.5 / static_cast<double>(d_));
     for (Eigen::Index i = 0; i < d_; ++i) {
       if (categories_[i] > 0) {
-        if (unit_(rng_) < p_change) u[i] = category(i);
+        if (unit() < p_change) u[i] = category(i);
       } else if (space_.dimension(i).type == DimensionType::kInteger) {
-        if (unit_(rng_) < p_change) u[i] += (unit_(rng_) < 0.5 ? -1 : 1) * scale;
+        if (unit() < p_change) u[i] += (unit() < 0.5 ? -1 : 1) * scale;
       } else {
         u[i] += scale * normal_(rng_);
       }
@@ -190,7 +191,7 @@ class Maximizer {
         }
       } else {
         for (int t = 0; t < o_.categorical_neighbours; ++t) {
-          int c = std::uniform_int_distribution<int>(0, k - 2)(rng_);
+          int c = random::uniform_int(rng_, 0, k - 2);
           if (c >= current) ++c;
           push(c);
         }
@@ -245,7 +246,7 @@ class Maximizer {
         if (!searches[s].active) continue;
         // In many dimensions each step tries a random subset of them (a step then costs a
         // bounded number of model predictions).
-        std::shuffle(dims.begin(), dims.end(), rng_);
+        random::shuffle(dims.begin(), dims.end(), rng_);
         for (int t = 0; t < n_dims_step_; ++t) {
           add_moves(searches[s], static_cast<int>(s), dims[t], n);
         }
@@ -265,8 +266,7 @@ class Maximizer {
   const std::vector<int> categories_;
   const bool in_region_;
   const int n_dims_step_;
-  std::uniform_real_distribution<double> unit_{0.0, 1.0};
-  std::normal_distribution<double> normal_{0.0, 1.0};
+  random::Normal normal_;  // keeps the second deviate of each pair for the next draw
   long predictions_ = 0;
 };
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "search/random.h"
+
 namespace autoaug::search {
 namespace {
 
@@ -94,7 +96,7 @@ double BenchmarkProblem::value(const Point& p) const {
 double BenchmarkProblem::observe(const Point& p, std::mt19937_64& rng) const {
   const double f = value(p);
   if (noise_sd <= 0) return f;
-  return f + noise_sd * std::normal_distribution<double>(0.0, 1.0)(rng);
+  return f + noise_sd * random::Normal()(rng);
 }
 
 const std::vector<std::string>& benchmark_problem_names() {

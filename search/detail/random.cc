@@ -1,6 +1,7 @@
 #include "search/detail/random.h"
 
 #include "search/detail/grid.h"
+#include "search/random.h"
 
 namespace autoaug::search::detail {
 
@@ -27,7 +28,7 @@ std::optional<Point> sample_unique(const Space& space, const std::unordered_set<
     if (!taken.count(space.key(grid_point(levels, index)))) free.push_back(index);
   }
   if (free.empty()) return std::nullopt;
-  return grid_point(levels, free[std::uniform_int_distribution<size_t>(0, free.size() - 1)(rng)]);
+  return grid_point(levels, free[random::uniform_int<size_t>(rng, 0, free.size() - 1)]);
 }
 
 }  // namespace autoaug::search::detail

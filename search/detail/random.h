@@ -9,23 +9,17 @@
 #include <unordered_set>
 #include <vector>
 
+#include "search/random.h"
 #include "search/space.h"
 #include "search/trial.h"
 
 namespace autoaug::search::detail {
 
-// SplitMix64 finaliser: decorrelates nearby seeds.
-inline uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // The generator for proposal number `n` of a strategy seeded with `seed` (and a stream tag so
 // that two uses in one proposal do not share draws).
 inline std::mt19937_64 proposal_rng(uint64_t seed, uint64_t n, uint64_t stream = 0) {
-  return std::mt19937_64(mix(mix(seed) ^ mix(n * 0x632be59bd9b4e019ULL + stream)));
+  using random::mix64;
+  return std::mt19937_64(mix64(mix64(seed) ^ mix64(n * 0x632be59bd9b4e019ULL + stream)));
 }
 
 // Keys of every trial in `history`.

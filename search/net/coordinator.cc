@@ -8,11 +8,11 @@
 #include <deque>
 #include <optional>
 
-#include "search/detail/random.h"
 #include "search/net/asio.h"  // first: Boost 1.74's awaitable.hpp needs <utility>
 #include "search/net/detail/group_commit.h"
 #include "search/net/detail/sessions.h"
 #include "search/net/lease_table.h"
+#include "search/random.h"
 #include "search/store/study_store.h"
 
 namespace autoaug::net {
@@ -214,7 +214,7 @@ class Coordinator::Impl : private detail::SessionOwner {
     reply(c, {{"type", "lease"},
               {"trial", n},
               {"params", table_.params(n)},
-              {"seed", o_.seed ^ search::detail::mix(static_cast<std::uint64_t>(n))},
+              {"seed", o_.seed ^ random::mix64(static_cast<std::uint64_t>(n))},
               {"attempt", table_.attempts(n)},
               {"deadline_seconds", o_.lease_seconds}});
   }

@@ -58,7 +58,7 @@ struct CoordinatorOptions {
   std::uint32_t max_frame = 1u << 20;
   std::size_t max_pending_write = 4u << 20;
   int max_connections = 256;
-  std::uint64_t seed = 0;  // leases carry seed ^ mix(trial number)
+  std::uint64_t seed = 0;  // leases carry seed ^ random::mix64(trial number)
 };
 
 // What the study looks like after a finished or stopped run.

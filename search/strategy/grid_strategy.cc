@@ -5,6 +5,7 @@
 
 #include "search/detail/grid.h"
 #include "search/detail/random.h"
+#include "search/random.h"
 
 namespace autoaug::search {
 
@@ -23,9 +24,9 @@ std::optional<Point> GridStrategy::propose(const Space& space,
   // index -> (a * index + c) mod n is a bijection when gcd(a, n) == 1.
   uint64_t a = 1, c = 0;
   if (options_.shuffle && n > 1) {
-    a = detail::mix(seed_) % n;
+    a = random::mix64(seed_) % n;
     while (std::gcd(a, n) != 1) a = (a + 1) % n;
-    c = detail::mix(seed_ + 1) % n;
+    c = random::mix64(seed_ + 1) % n;
   }
   const auto taken = detail::history_keys(space, history);
   for (uint64_t i = 0; i < n; ++i) {

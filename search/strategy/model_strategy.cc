@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "search/detail/random.h"
+#include "search/random.h"
 
 namespace autoaug::search {
 
@@ -67,8 +68,7 @@ std::optional<Point> hedge(const BestFor& best_for, double y_mean, double y_sd,
   const double top = *std::max_element(gains.begin(), gains.end());
   std::vector<double> weights;
   for (double g : gains) weights.push_back(std::exp(g - top));
-  std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
-  return points[pick(rng)];
+  return points[random::Discrete(weights)(rng)];
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "search/detail/lbfgs.h"
+#include "search/random.h"
 
 namespace autoaug::search {
 namespace {
@@ -155,7 +156,7 @@ Vector GaussianProcess::set_fit_rows(const Matrix& x, const Vector& y, std::mt19
   if (n > options_.max_fit_points && n > options_.fit_subset) {
     std::vector<Eigen::Index> rows(n);
     std::iota(rows.begin(), rows.end(), 0);
-    std::shuffle(rows.begin(), rows.end(), rng);
+    random::shuffle(rows.begin(), rows.end(), rng);
     rows.resize(options_.fit_subset);
     std::sort(rows.begin(), rows.end());
     x_.resize(options_.fit_subset, d);
@@ -241,7 +242,6 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
   start[0] = 0.0;
   start.segment(1, d).setConstant(std::log(options_.length_scale_prior_median));
   start[d + 1] = std::log(options_.fit_noise ? 1e-3 : std::max(options_.noise, 1e-300));
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   double best = std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_theta = box.theta(box.z(start));
   // Isotropic model first; then ARD from `start`, from random restarts and from its optimum.
@@ -255,11 +255,11 @@ void GaussianProcess::fit(const Matrix& x, const Vector& y, std::mt19937_64& rng
       t = iso_theta;  // ARD search from the isotropic optimum
     } else if (r > 0) {
       for (Eigen::Index i = 0; i < d + 2; ++i) {
-        t[i] = box.lo[i] + (box.hi[i] - box.lo[i]) * unit(rng);
+        t[i] = box.lo[i] + (box.hi[i] - box.lo[i]) * random::canonical(rng);
       }
       t.segment(1, d) = (std::log(0.05) +
                          (std::log(2.0) - std::log(0.05)) * Eigen::ArrayXd::NullaryExpr(d, [&] {
-                           return unit(rng);
+                           return random::canonical(rng);
                          })).matrix();
     }
     Eigen::VectorXd z = box.z(t);

@@ -5,6 +5,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "search/random.h"
+
 namespace autoaug::search {
 
 // Grows one tree. Every feature keeps the in-bag samples of the current node as a contiguous
@@ -23,8 +25,7 @@ class RandomForest::Builder {
     rng_ = &rng;
     weight_.assign(n_, 0.0);
     if (forest_.options_.bootstrap) {
-      std::uniform_int_distribution<int> pick(0, n_ - 1);
-      for (int i = 0; i < n_; ++i) weight_[pick(rng)] += 1.0;
+      for (int i = 0; i < n_; ++i) weight_[random::uniform_int(rng, 0, n_ - 1)] += 1.0;
     } else {
       std::fill(weight_.begin(), weight_.end(), 1.0);
     }
@@ -95,7 +96,7 @@ class RandomForest::Builder {
     for (int t = 0; t < d_; ++t) {
       // Partial Fisher-Yates: features_[t] is a fresh random feature. Like scikit-learn, keep
       // looking past mtry features until one gives a valid split.
-      const int pick = std::uniform_int_distribution<int>(t, d_ - 1)(*rng_);
+      const int pick = random::uniform_int(*rng_, t, d_ - 1);
       std::swap(features_[t], features_[pick]);
       const int f = features_[t];
       if (forest_.categories_[f] > 0) {
@@ -165,7 +166,7 @@ class RandomForest::Builder {
     double wl = 0, sl = 0, gain = 0;
     bool ok = false;
     if (forest_.options_.extra_trees) {
-      const double threshold = std::uniform_real_distribution<double>(lo, hi)(*rng_);
+      const double threshold = random::uniform_real(*rng_, lo, hi);
       for (int k = begin; k < end && x(f, list[k]) <= threshold; ++k) {
         wl += weight_[list[k]];
         sl += weight_[list[k]] * y_[list[k]];
@@ -213,9 +214,8 @@ class RandomForest::Builder {
     double gain = 0;
     bool ok = false;
     if (forest_.options_.extra_trees) {
-      std::shuffle(present_.begin(), present_.end(), *rng_);
-      const int cut =
-          std::uniform_int_distribution<int>(1, static_cast<int>(present_.size()) - 1)(*rng_);
+      random::shuffle(present_.begin(), present_.end(), *rng_);
+      const int cut = random::uniform_int(*rng_, 1, static_cast<int>(present_.size()) - 1);
       double wl = 0, sl = 0;
       for (int p = 0; p < cut; ++p) {
         wl += cw_[present_[p]];
