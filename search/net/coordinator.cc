@@ -101,6 +101,7 @@ class Coordinator::Impl : private detail::SessionOwner {
     s.running = table_.running();
     s.finished = table_.finished();
     s.commits = group_.commits();
+    s.refused = sessions_.refused();
     s.reason = !store_failed_.empty()      ? "the study store failed: " + store_failed_
                : !strategy_failed_.empty() ? "the strategy failed: " + strategy_failed_
                : table_.finished()         ? table_.finish_reason()

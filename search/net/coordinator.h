@@ -69,6 +69,8 @@ struct CoordinatorSummary {
   int running = 0;            // leased when stopped; re-queued by the next resume
   bool finished = false;      // the target was reached (or the space exhausted, or too many failed)
   std::uint64_t commits = 0;  // store transactions (group commits) this run made
+  std::uint64_t refused = 0;  // connections closed at once: over max_connections (or its quarter
+                              // for unauthenticated ones)
   std::string reason;         // why it ended
 };
 

@@ -234,9 +234,12 @@ TEST(Coordinator, HostileClientsAreDroppedAlone) {
   }
   std::vector<std::unique_ptr<RawClient>> flood;  // more connections than allowed
   for (int i = 0; i < 40; ++i) flood.push_back(std::make_unique<RawClient>(port));
+  for (auto& c : flood) EXPECT_TRUE(c->closed_by_peer());  // refused, or timed out unauthenticated
+  flood.clear();
   const WorkerSummary good = work(port);
   EXPECT_EQ(good.completed, 6);
   s.wait();
+  EXPECT_GT(s.summary.refused, 0u);  // the flood went over the limit of 4 unauthenticated
 }
 
 TEST(Coordinator, OlderProtocolAndMissingNonceGetAClearError) {

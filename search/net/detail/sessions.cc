@@ -60,6 +60,7 @@ asio::awaitable<void> Sessions::accept_loop() {
     if (static_cast<int>(connections_.size()) >= o_.max_connections ||
         unauthenticated >= std::max(1, o_.max_connections / 4)) {
       ++refused_;  // counted, and logged once a second by log_refusals
+      ++refused_total_;
       socket.close(ec);
       continue;
     }

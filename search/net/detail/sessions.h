@@ -74,6 +74,8 @@ class Sessions {
   // is not an IP address, std::runtime_error naming the address when it cannot bind.
   void listen();
   int port() const { return port_; }
+  // Connections closed at accept for the connection limits, since start.
+  std::uint64_t refused() const { return refused_total_; }
   // Starts accepting connections (on the io thread).
   void start();
 
@@ -113,7 +115,8 @@ class Sessions {
   std::unordered_map<std::uint64_t, ConnectionPtr> connections_;
   std::uint64_t next_id_ = 1;
   int authenticated_ = 0;
-  int refused_ = 0;
+  int refused_ = 0;  // since the last log line
+  std::uint64_t refused_total_ = 0;
   Clock::time_point next_refusal_log_;
   bool holding_writes_ = false;
   std::vector<ConnectionPtr> held_;
