@@ -59,8 +59,7 @@ asio::awaitable<void> Sessions::accept_loop() {
     const int unauthenticated = static_cast<int>(connections_.size()) - authenticated_;
     if (static_cast<int>(connections_.size()) >= o_.max_connections ||
         unauthenticated >= std::max(1, o_.max_connections / 4)) {
-      ++refused_;  // counted, and logged once a second by log_refusals
-      ++refused_total_;
+      ++refused_;  // logged once a second by log_refusals
       socket.close(ec);
       continue;
     }
@@ -286,10 +285,11 @@ void Sessions::close_all() {
 }
 
 void Sessions::log_refusals(Clock::time_point now) {
-  if (refused_ > 0 && now >= next_refusal_log_) {
+  if (refused_ > refused_logged_ && now >= next_refusal_log_) {
     spdlog::warn("refused {} connections over the limit of {} ({} unauthenticated at most)",
-                 refused_, o_.max_connections, std::max(1, o_.max_connections / 4));
-    refused_ = 0;
+                 refused_ - refused_logged_, o_.max_connections,
+                 std::max(1, o_.max_connections / 4));
+    refused_logged_ = refused_;
     next_refusal_log_ = now + std::chrono::seconds(1);
   }
 }

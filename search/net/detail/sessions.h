@@ -75,7 +75,7 @@ class Sessions {
   void listen();
   int port() const { return port_; }
   // Connections closed at accept for the connection limits, since start.
-  std::uint64_t refused() const { return refused_total_; }
+  std::uint64_t refused() const { return refused_; }
   // Starts accepting connections (on the io thread).
   void start();
 
@@ -115,8 +115,8 @@ class Sessions {
   std::unordered_map<std::uint64_t, ConnectionPtr> connections_;
   std::uint64_t next_id_ = 1;
   int authenticated_ = 0;
-  int refused_ = 0;  // since the last log line
-  std::uint64_t refused_total_ = 0;
+  std::uint64_t refused_ = 0;
+  std::uint64_t refused_logged_ = 0;  // refused_ at the last log line
   Clock::time_point next_refusal_log_;
   bool holding_writes_ = false;
   std::vector<ConnectionPtr> held_;
