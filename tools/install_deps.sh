@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libopencv-dev libeigen3-dev libboost-dev libssl-dev libsqlite3-dev sqlite3
-  libcli11-dev nlohmann-json3-dev libspdlog-dev zlib1g-dev libyaml-cpp-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev zlib1g-dev libyaml-cpp-dev openssl
   libtorch-dev
   libgtest-dev libgmock-dev
   python3 python3-torchvision python3-pil python3-numpy

@@ -45,6 +45,9 @@ struct WorkerArgs {
   double give_up_after = 60;
   bool allow_command = false;
   bool quiet = false;
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_name;
 };
 
 void run_worker_command(const WorkerArgs& a) {
@@ -55,6 +58,9 @@ void run_worker_command(const WorkerArgs& a) {
   gethostname(host, sizeof host - 1);
   o.name = a.name.empty() ? std::string(host) + ":" + std::to_string(getpid()) : a.name;
   o.give_up_after_seconds = a.give_up_after;
+  o.tls = a.tls || !a.tls_ca.empty() || !a.tls_name.empty();
+  o.tls_ca_file = a.tls_ca;
+  o.tls_name = a.tls_name;
   o.stop = &g_worker_stop;
   if (a.quiet) spdlog::set_level(spdlog::level::warn);
   struct sigaction action {};
@@ -192,6 +198,17 @@ void add_net_commands(CLI::App& app, CLI::App& bench) {
   worker->add_flag("--allow-command", w->allow_command,
                    "Run `command` objectives (the coordinator's shell command) on this machine");
   worker->add_flag("--quiet", w->quiet, "Only warnings and errors on stderr");
+  worker->add_flag("--tls", w->tls,
+                   "Connect over TLS; the coordinator's certificate must be signed by a CA this "
+                   "system trusts and name the --connect host");
+  worker
+      ->add_option("--tls-ca", w->tls_ca,
+                   "Trust the PEM certificates in this file instead (CAs, or the coordinator's "
+                   "own certificate); implies --tls")
+      ->check(CLI::ExistingFile);
+  worker->add_option("--tls-name", w->tls_name,
+                     "The name the certificate must carry (default: the --connect host); implies "
+                     "--tls");
   worker->callback([w] { run_worker_command(*w); });
 
   auto s = std::make_shared<ServeArgs>();

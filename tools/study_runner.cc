@@ -14,6 +14,7 @@
 #include "search/net/address.h"
 #include "search/net/auth.h"
 #include "search/net/local_workers.h"
+#include "search/net/tls.h"
 #include "search/store/study_store.h"
 #include "tools/interrupt_handler.h"
 
@@ -32,9 +33,15 @@ extern "C" void on_coordinator_signal(int) {
 // They run /proc/self/exe, this very binary even when its file has been replaced or deleted
 // since (a rebuild or an upgrade during a long search), so workers started late (restarts, the
 // re-scoring) match the coordinator. --allow-command: they connect to this process's own
-// coordinator, whose objective (a shell command included) is this user's own choice.
+// coordinator, whose objective (a shell command included) is this user's own choice. Under TLS
+// they trust exactly the coordinator's certificate and check it for the name it carries (they
+// dial loopback, which the certificate need not name).
 std::vector<std::vector<std::string>> local_worker_commands(const CoordinateArgs& args,
                                                             const std::string& host, int port) {
+  std::vector<std::string> tls;
+  if (!args.tls_cert.empty()) {
+    tls = {"--tls-ca", args.tls_cert, "--tls-name", net::tls_certificate_name(args.tls_cert)};
+  }
   const std::string exe = "/proc/self/exe";
   std::vector<std::vector<std::string>> commands;
   for (int i = 0; i < args.workers; ++i) {
@@ -52,6 +59,7 @@ std::vector<std::vector<std::string>> local_worker_commands(const CoordinateArgs
       argv.push_back("--threads");
       argv.push_back(std::to_string(args.worker_threads));
     }
+    argv.insert(argv.end(), tls.begin(), tls.end());
     commands.push_back(std::move(argv));
   }
   return commands;
@@ -64,6 +72,11 @@ void add_listen_options(CLI::App& cmd, CoordinateArgs& a) {
                  "HOST:PORT where remote `autoaug worker`s connect (default: loopback only)");
   cmd.add_option("--token-file", a.token_file,
                  "File holding the shared token of remote workers (else AUTOAUG_TOKEN)");
+  cmd.add_option("--tls-cert", a.tls_cert,
+                 "Serve over TLS with this PEM certificate chain (workers then need --tls)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--tls-key", a.tls_key, "The PEM private key of --tls-cert (chmod 600)")
+      ->check(CLI::ExistingFile);
 }
 
 void add_coordinate_options(CLI::App& cmd, CoordinateArgs& a, int default_workers) {
@@ -105,6 +118,8 @@ net::CoordinatorSummary run_coordinated(search::Study& study, search::StudyStore
   o.heartbeat_seconds = args.heartbeat_seconds;
   o.max_attempts = args.max_attempts;
   o.seed = store.config().value("seed", std::uint64_t{0});
+  o.tls_cert_file = args.tls_cert;
+  o.tls_key_file = args.tls_key;
   net::Coordinator coordinator(study, store, objective, o);
   if (progress) coordinator.on_trial_finished(progress);
   if (!args.listen.empty()) {

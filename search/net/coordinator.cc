@@ -50,6 +50,9 @@ CoordinatorOptions validated(CoordinatorOptions o) {
     throw std::invalid_argument(
         "coordinator: lease and heartbeat seconds must be positive, attempts at least 1");
   }
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    throw std::invalid_argument("--tls-cert and --tls-key: give both or neither");
+  }
   return o;
 }
 

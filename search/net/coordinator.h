@@ -26,6 +26,9 @@
 // once `max_pending_write` bytes wait for it; beyond `max_connections` new connections are closed
 // at once. Each rejection is logged once, per connection.
 //
+// TLS (optional, tls_cert_file and tls_key_file): every connection is TLS from its first byte; a
+// handshake that fails or does not end within `auth_timeout_seconds` closes the connection.
+//
 // Resume: constructing a coordinator over a store that already holds trials restores the study
 // from them (the strategy is a function of seed and history) and re-queues the trials that were
 // running when the previous process stopped.
@@ -59,6 +62,10 @@ struct CoordinatorOptions {
   std::size_t max_pending_write = 4u << 20;
   int max_connections = 256;
   std::uint64_t seed = 0;  // leases carry seed ^ random::mix64(trial number)
+  // TLS (search/net/tls.h): the PEM certificate chain and private key presented to workers;
+  // both empty: plain TCP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // What the study looks like after a finished or stopped run.

@@ -20,6 +20,7 @@
 #include "search/net/asio.h"  // first: Boost 1.74's awaitable.hpp needs <utility>
 #include "search/net/auth.h"
 #include "search/net/protocol.h"
+#include "search/net/tls.h"
 
 namespace autoaug::net {
 namespace {
@@ -65,12 +66,92 @@ double effective_reply_timeout(const WorkerOptions& o) {
   return std::min(o.reply_timeout_seconds, o.give_up_after_seconds);
 }
 
-// One connection. The socket is non-blocking; the connect and every read and write wait with
-// poll(), bounded by the effective reply timeout, and notice a stop request within 100 ms.
+using Deadline = std::optional<Clock::time_point>;  // nullopt: none
+
+Deadline deadline_after(double seconds) {
+  if (seconds <= 0) return std::nullopt;
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// A non-blocking TCP socket whose synchronous reads and writes wait with poll() until they can
+// go on, up to the deadline set last, noticing a stop request within 100 ms: both throw
+// ConnectionLost past the deadline or on a stop request. It is the socket of a plain connection
+// and the layer under TLS (ssl::stream's synchronous operations call read_some and write_some
+// of the layer below), so one deadline bounds every handshake step, record and frame.
+class PolledSocket {
+ public:
+  using lowest_layer_type = tcp::socket::lowest_layer_type;
+  using executor_type = tcp::socket::executor_type;
+
+  PolledSocket(asio::io_context& io, const WorkerOptions& o, double timeout)
+      : socket_(io), o_(o), timeout_(timeout) {}
+
+  executor_type get_executor() { return socket_.get_executor(); }
+  lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
+  const lowest_layer_type& lowest_layer() const { return socket_.lowest_layer(); }
+  tcp::socket& socket() { return socket_; }
+  void set_deadline(Deadline deadline) { deadline_ = deadline; }
+
+  template <typename MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers, boost::system::error_code& ec) {
+    for (;;) {
+      const std::size_t n = socket_.read_some(buffers, ec);
+      if (!not_ready(ec)) return n;
+      wait_for(POLLIN);
+    }
+  }
+  template <typename ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
+    for (;;) {
+      const std::size_t n = socket_.write_some(buffers, ec);
+      if (!not_ready(ec)) return n;
+      wait_for(POLLOUT);
+    }
+  }
+
+  // Waits until the socket is ready for `events`. Throws ConnectionLost past the deadline (saying
+  // that the coordinator did not `what` in time) or on a stop request.
+  void wait_for(short events, const char* what = "answer") {
+    for (;;) {
+      if (stop_requested(o_)) throw ConnectionLost("stopped");
+      int slice_ms = 100;
+      if (deadline_) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - Clock::now());
+        if (left.count() <= 0) {
+          throw ConnectionLost(
+              fmt::format("the coordinator did not {} within {:g} s", what, timeout_));
+        }
+        slice_ms = static_cast<int>(std::min<std::int64_t>(slice_ms, left.count()));
+      }
+      pollfd fd{socket_.native_handle(), events, 0};
+      const int ready = ::poll(&fd, 1, slice_ms);
+      if (ready > 0) return;  // readable, writable, or an error the next read or write reports
+      if (ready < 0 && errno != EINTR) {
+        throw ConnectionLost(std::string("poll failed: ") + std::strerror(errno));
+      }
+    }
+  }
+
+ private:
+  tcp::socket socket_;
+  const WorkerOptions& o_;
+  const double timeout_;  // seconds, for messages
+  Deadline deadline_;
+};
+
+// One connection, plain or TLS. The socket is non-blocking; the connect and every read and write
+// wait with poll(), bounded by the effective reply timeout, and notice a stop request within
+// 100 ms.
 class Session {
  public:
-  Session(asio::io_context& io, const WorkerOptions& o)
-      : socket_(io), o_(o), timeout_(effective_reply_timeout(o)), decoder_(o.max_frame) {}
+  Session(asio::io_context& io, const WorkerOptions& o, ssl::context* tls)
+      : socket_(io, o, effective_reply_timeout(o)),
+        o_(o),
+        timeout_(effective_reply_timeout(o)),
+        decoder_(o.max_frame) {
+    if (tls != nullptr) stream_.emplace(socket_, *tls);
+  }
 
   // Connects to the first address of the coordinator's host that answers within the timeout
   // (one deadline for all of them). Throws ConnectionLost when none does.
@@ -86,14 +167,16 @@ class Session {
       if (error.empty()) break;
     }
     if (!error.empty()) throw ConnectionLost(error);
-    socket_.set_option(tcp::no_delay(true), ec);
+    tcp::socket& socket = socket_.socket();
+    socket.set_option(tcp::no_delay(true), ec);
     // A coordinator machine that vanishes without closing the connection is noticed within
     // about a minute, even while a request waits for a trial (which may take long).
-    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    socket.set_option(asio::socket_base::keep_alive(true), ec);
     const int idle = 30, interval = 10, count = 3;
-    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-    setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    if (stream_) tls_handshake();
   }
 
   // From now on every frame sent is sealed and every frame received must open (auth.h).
@@ -110,36 +193,31 @@ class Session {
 
   void send(const json& message) { send_raw(frame(message)); }
   void send_raw(const std::string& frames) {
-    const auto deadline = deadline_after(timeout_);
-    for (std::size_t sent = 0; sent < frames.size();) {
-      boost::system::error_code ec;
-      sent += socket_.write_some(asio::buffer(frames.data() + sent, frames.size() - sent), ec);
-      if (not_ready(ec)) {
-        wait_for(POLLOUT, deadline);
-      } else if (ec) {
-        throw ConnectionLost("send failed: " + ec.message());
-      }
+    socket_.set_deadline(deadline_after(timeout_));
+    boost::system::error_code ec;
+    if (stream_) {
+      asio::write(*stream_, asio::buffer(frames), ec);
+    } else {
+      asio::write(socket_, asio::buffer(frames), ec);
     }
+    if (ec) throw ConnectionLost("send failed: " + ec.message());
   }
 
   // The next message; reads as much as the socket has, so replies sent together cost one read.
   json receive(Wait wait = Wait::kReply) {
-    const auto deadline = deadline_after(wait == Wait::kParked ? 0.0 : timeout_);
+    socket_.set_deadline(deadline_after(wait == Wait::kParked ? 0.0 : timeout_));
     for (;;) {
       if (std::optional<json> m = next_message()) {
         if ((*m)["type"] == "error") throw Refused((*m)["message"].get<std::string>());
         return *m;
       }
       boost::system::error_code ec;
-      const std::size_t n = socket_.read_some(asio::buffer(buffer_), ec);
-      if (not_ready(ec)) {
-        wait_for(POLLIN, deadline);
-        continue;
+      const std::size_t n = stream_ ? stream_->read_some(asio::buffer(buffer_), ec)
+                                    : socket_.read_some(asio::buffer(buffer_), ec);
+      if (ec == asio::error::eof || ec == ssl::error::stream_truncated) {
+        throw ConnectionLost("the coordinator closed the connection");
       }
-      if (ec) {
-        throw ConnectionLost(ec == asio::error::eof ? "the coordinator closed the connection"
-                                                    : "receive failed: " + ec.message());
-      }
+      if (ec) throw ConnectionLost("receive failed: " + ec.message());
       decoder_.feed(buffer_.data(), n);
     }
   }
@@ -155,17 +233,34 @@ class Session {
 
   void close() {
     boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    tcp::socket& socket = socket_.socket();
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
   }
 
  private:
-  using Deadline = std::optional<Clock::time_point>;  // nullopt: none
+  std::string address() const { return o_.host + ":" + std::to_string(o_.port); }
 
-  static Deadline deadline_after(double seconds) {
-    if (seconds <= 0) return std::nullopt;
-    return Clock::now() +
-           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  // The TLS handshake, verifying the coordinator's certificate and its name (the host dialled,
+  // or o_.tls_name). A certificate refused, or a peer that does not speak TLS, is Declined: this
+  // worker runs nothing for it and reconnecting would not help.
+  void tls_handshake() {
+    const std::string name = o_.tls_name.empty() ? o_.host : o_.tls_name;
+    tls_expect_name(stream_->native_handle(), name);
+    socket_.set_deadline(deadline_after(timeout_));
+    boost::system::error_code ec;
+    stream_->handshake(ssl::stream_base::client, ec);
+    if (!ec) return;
+    const std::string refused = tls_verify_error(stream_->native_handle());
+    if (!refused.empty()) {
+      throw Declined("the coordinator at " + address() + " failed TLS verification as '" + name +
+                     "': " + refused + "; nothing was run");
+    }
+    if (ec.category() == asio::error::get_ssl_category()) {
+      throw Declined("TLS handshake with the coordinator at " + address() +
+                     " failed: " + ec.message() + " (does it run with --tls-cert?)");
+    }
+    throw ConnectionLost("TLS handshake failed: " + ec.message());
   }
 
   // The next buffered message, opened when sealing has started; nullopt when more bytes are
@@ -190,51 +285,31 @@ class Session {
   // Opens the socket, non-blocking, and connects it to `endpoint` by `deadline`. Returns why it
   // could not (the socket is then closed again), or "".
   std::string try_connect(const tcp::endpoint& endpoint, const Deadline& deadline) {
+    tcp::socket& socket = socket_.socket();
     boost::system::error_code ec;
-    socket_.open(endpoint.protocol(), ec);
-    if (!ec) socket_.non_blocking(true, ec);
+    socket.open(endpoint.protocol(), ec);
+    if (!ec) socket.non_blocking(true, ec);
     if (ec) return "cannot open a non-blocking socket: " + ec.message();
     int error = 0;
-    if (::connect(socket_.native_handle(), endpoint.data(), endpoint.size()) != 0) {
+    if (::connect(socket.native_handle(), endpoint.data(), endpoint.size()) != 0) {
       error = errno;
       if (error == EINPROGRESS || error == EINTR) {
-        wait_for(POLLOUT, deadline, "accept the connection");
+        socket_.set_deadline(deadline);
+        socket_.wait_for(POLLOUT, "accept the connection");
         socklen_t size = sizeof error;
-        if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) {
+        if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) {
           error = errno;
         }
       }
     }
     if (error == 0) return {};
-    socket_.close(ec);
+    socket.close(ec);
     return "cannot connect to " + endpoint.address().to_string() + ":" +
            std::to_string(endpoint.port()) + ": " + std::strerror(error);
   }
 
-  // Waits until the socket is ready for `events`. Throws ConnectionLost past `deadline` (saying
-  // that the coordinator did not `what` in time) or on a stop request.
-  void wait_for(short events, const Deadline& deadline, const char* what = "answer") {
-    for (;;) {
-      if (stop_requested(o_)) throw ConnectionLost("stopped");
-      int slice_ms = 100;
-      if (deadline) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
-        if (left.count() <= 0) {
-          throw ConnectionLost(
-              fmt::format("the coordinator did not {} within {:g} s", what, timeout_));
-        }
-        slice_ms = static_cast<int>(std::min<std::int64_t>(slice_ms, left.count()));
-      }
-      pollfd fd{socket_.native_handle(), events, 0};
-      const int ready = ::poll(&fd, 1, slice_ms);
-      if (ready > 0) return;  // readable, writable, or an error the next read or write reports
-      if (ready < 0 && errno != EINTR) {
-        throw ConnectionLost(std::string("poll failed: ") + std::strerror(errno));
-      }
-    }
-  }
-
-  tcp::socket socket_;
+  PolledSocket socket_;
+  std::optional<ssl::stream<PolledSocket&>> stream_;  // under TLS
   const WorkerOptions& o_;
   const double timeout_;  // seconds; 0: none
   FrameDecoder decoder_;
@@ -247,6 +322,11 @@ class Worker {
   Worker(const WorkerOptions& o, const ObjectiveFactory& factory) : o_(o), factory_(factory) {}
 
   WorkerSummary run() {
+    try {
+      if (o_.tls) tls_ = tls_client_context(o_.tls_ca_file);
+    } catch (const std::invalid_argument& e) {
+      return end(2, e.what());
+    }
     auto last_contact = Clock::now();
     double backoff = 0.05;
     for (;;) {
@@ -324,7 +404,7 @@ class Worker {
 
   void serve_session() {
     asio::io_context io;
-    Session s(io, o_);
+    Session s(io, o_, tls_ ? &*tls_ : nullptr);
     s.connect();
     const json welcome = handshake(s);
     authenticated_ = true;
@@ -444,6 +524,7 @@ class Worker {
   bool authenticated_ = false;
   std::string done_reason_;
   WorkerSummary summary_;
+  std::optional<ssl::context> tls_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 // `heartbeat_seconds` (from the welcome); a `cancel` reply sets the trial's cancel flag. A lost
 // connection cancels the running trial (the coordinator re-queues it) and reconnects with
 // exponential backoff; after `give_up_after_seconds` without a coordinator the worker ends.
+// Over TLS (WorkerOptions::tls) it first verifies the coordinator's certificate and name.
 
 #include <atomic>
 #include <cstdint>
@@ -31,6 +32,13 @@ struct WorkerOptions {
   // past it. A parked request always waits as long as the coordinator holds it.
   double reply_timeout_seconds = 30;
   std::uint32_t max_frame = 1u << 20;
+  // TLS (search/net/tls.h): the coordinator must present a certificate that the PEM
+  // certificates in tls_ca_file (CA certificates or the coordinator's own; empty: the system's
+  // CAs) vouch for and that names tls_name (empty: `host`). One it fails, or a coordinator that
+  // does not speak TLS, ends the worker (exit code 2) before anything runs.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_name;
   // When not null and set (e.g. by SIGTERM), the running trial is cancelled and the worker says
   // bye and returns. Not owned.
   const std::atomic<bool>* stop = nullptr;

@@ -8,7 +8,9 @@ a command objective that also creates a marker file. First a Python worker and `
 both without --allow-command, must refuse the command (exit 2, naming the flag) and run nothing.
 Then two Python workers: one runs the study's command objective (with --allow-command), the other
 a Python function. The study must finish with every trial complete, and both workers must exit 0
-on `done`.
+on `done`. Then the same over TLS, with certificates made by the `openssl req` command of the
+README: a worker that trusts another certificate, and one without --tls, must refuse (exit 2,
+saying why); one that trusts the coordinator's certificate completes the study.
 """
 import json
 import os
@@ -86,6 +88,48 @@ def main():
             if abs(t["value"] - expected) > 1e-6 * max(1.0, abs(expected)):
                 sys.exit(f"FAIL: trial {t['number']} value {t['value']} != {expected}")
         print(f"ok: 8 trials complete through two Python workers at {address}")
+        check_tls(autoaug, tmp, space, token, env)
+
+
+def make_certificate(tmp, stem):
+    cert, key = os.path.join(tmp, stem + ".crt"), os.path.join(tmp, stem + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=head-node", "-addext", "subjectAltName=DNS:head-node,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+def check_tls(autoaug, tmp, space, token, env):
+    cert, key = make_certificate(tmp, "coordinator")
+    other, _ = make_certificate(tmp, "other")
+    coordinator = subprocess.Popen(
+        [autoaug, "optimize", "--study", os.path.join(tmp, "study_tls"), "--space", space,
+         "--objective-cmd", "true", "--trials", "4", "--workers", "0", "--listen",
+         "127.0.0.1:0", "--token-file", token, "--tls-cert", cert, "--tls-key", key, "--json",
+         "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    address = coordinator.stdout.readline().split()[-1]
+    worker = [sys.executable, WORKER, "--connect", address, "--token-file", token,
+              "--python-objective", "objective:square", "--give-up-after", "5"]
+    for extra, expected in ((["--tls-ca", other], "failed TLS verification"),
+                            ([], "speaks TLS: start the worker with --tls")):
+        r = subprocess.run(worker + extra, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+        if r.returncode != 2 or expected not in r.stdout:
+            coordinator.kill()
+            sys.exit(f"FAIL: a Python worker with {extra} exited {r.returncode}, expected 2 and "
+                     f"{expected!r}:\n{r.stdout}")
+    r = subprocess.run(worker + ["--tls-ca", cert], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    out, err = coordinator.communicate(timeout=60)
+    if r.returncode != 0 or coordinator.returncode != 0:
+        sys.exit(f"FAIL: over TLS the worker exited {r.returncode}, the coordinator "
+                 f"{coordinator.returncode}:\n{r.stdout}\n{err}")
+    done = [t for t in json.loads(out.strip().splitlines()[-1])["trials"]
+            if t["state"] == "complete"]
+    if len(done) != 4:
+        sys.exit(f"FAIL: {len(done)} complete trials over TLS, expected 4")
+    print(f"ok: 4 trials complete over TLS through a Python worker at {address}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@
 #include <set>
 #include <string>
 
+#include "tests/search/test_certificate.h"
+
 namespace {
 
 struct Result {
@@ -215,6 +217,25 @@ TEST(OptimizeCliTest, LocalWorkersDialTheListenAddress) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out.substr(r.out.find('{'))).at("trials").size(), 3u);
   std::filesystem::remove_all(dir);
+}
+
+// Under TLS the local workers trust exactly the coordinator's certificate and check it for the
+// name it carries: here one that does not name the loopback address they dial.
+TEST(OptimizeCliTest, LocalWorkersServeOverTls) {
+  const std::string space = write_space("space_tls.json", kSpace);
+  const std::string dir = temp_path("optimize_tls");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "_certs");
+  const auto cert =
+      autoaug::testing::make_certificate(dir + "_certs", "head", "head-node", "DNS:head-node");
+  const Result r =
+      autoaug("optimize --study " + dir + " --space " + space + " --objective-cmd " + objective() +
+              " --trials 4 --workers 2" + " --tls-cert " + cert.cert.string() + " --tls-key " +
+              cert.key.string() + " --json --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out.substr(r.out.find('{'))).at("trials").size(), 4u);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir + "_certs");
 }
 
 // Resume is replay: with one worker (so every ask sees the same history), a study stopped after

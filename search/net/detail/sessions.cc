@@ -15,6 +15,11 @@ Clock::duration seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
+Connection::Connection(tcp::socket s, ssl::context* tls, std::uint64_t i)
+    : plain(std::move(s)), watchdog(plain.get_executor()), id(i) {
+  if (tls != nullptr) stream.emplace(std::move(plain), *tls);
+}
+
 Sessions::Sessions(asio::io_context& io, const CoordinatorOptions& options, std::string study,
                    json objective, SessionOwner& owner)
     : io_(io),
@@ -24,6 +29,7 @@ Sessions::Sessions(asio::io_context& io, const CoordinatorOptions& options, std:
       owner_(owner),
       acceptor_(io) {
   check_welcome_fits();
+  if (!o_.tls_cert_file.empty()) tls_ = tls_server_context(o_.tls_cert_file, o_.tls_key_file);
 }
 
 void Sessions::listen() {
@@ -63,10 +69,10 @@ asio::awaitable<void> Sessions::accept_loop() {
       socket.close(ec);
       continue;
     }
-    auto c = std::make_shared<Connection>(std::move(socket), next_id_++);
-    c->socket.set_option(tcp::no_delay(true), ec);
-    c->socket.set_option(asio::socket_base::keep_alive(true), ec);
-    const auto remote = c->socket.remote_endpoint(ec);
+    socket.set_option(tcp::no_delay(true), ec);
+    socket.set_option(asio::socket_base::keep_alive(true), ec);
+    const auto remote = socket.remote_endpoint(ec);
+    auto c = std::make_shared<Connection>(std::move(socket), tls_ ? &*tls_ : nullptr, next_id_++);
     c->peer = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
     c->deadline = Clock::now() + seconds(o_.auth_timeout_seconds);
     connections_[c->id] = c;
@@ -90,17 +96,47 @@ asio::awaitable<void> Sessions::watch(ConnectionPtr c) {
   }
 }
 
+asio::awaitable<bool> Sessions::tls_handshake(ConnectionPtr c) {
+  boost::system::error_code ec;
+  co_await c->stream->async_handshake(ssl::stream_base::server,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+  if (c->closed) co_return false;  // the watchdog closed it: "did not authenticate in time"
+  if (!ec) co_return true;
+  if (ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(ec.value()) == SSL_R_WRONG_VERSION_NUMBER) {
+    // Not TLS: most likely a worker without --tls. Tell it in its own framing (it ends, exit 2).
+    const std::string frame =
+        frame_of(encode_body({{"type", "error"},
+                              {"message",
+                               "this coordinator speaks TLS: start the worker with --tls (and "
+                               "--tls-ca FILE when the certificate is not from a CA this "
+                               "system trusts)"}}));
+    boost::system::error_code ignored;
+    c->socket().non_blocking(true, ignored);
+    c->socket().write_some(asio::buffer(frame), ignored);
+    close(c, "TLS handshake failed: " + ec.message() + " (a worker without --tls?)");
+  } else {
+    close(c, "TLS handshake failed: " + ec.message());
+  }
+  co_return false;
+}
+
 asio::awaitable<void> Sessions::read_loop(ConnectionPtr c) {
+  if (c->stream && !co_await tls_handshake(c)) co_return;
   FrameDecoder decoder(o_.max_frame);
   std::array<char, 16384> buffer;
   try {
     for (;;) {
       boost::system::error_code ec;
-      const std::size_t n = co_await c->socket.async_read_some(
-          asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t n = co_await c->with_stream([&](auto& stream) {
+        return stream.async_read_some(asio::buffer(buffer),
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      });
       if (c->closed) co_return;
       if (ec) {
-        close(c, ec == asio::error::eof ? "" : "connection lost: " + ec.message());
+        // A TLS peer that closes without close_notify reads as stream_truncated: a goodbye too.
+        const bool goodbye = ec == asio::error::eof || ec == ssl::error::stream_truncated;
+        close(c, goodbye ? "" : "connection lost: " + ec.message());
         co_return;
       }
       decoder.feed(buffer.data(), n);
@@ -240,17 +276,19 @@ void Sessions::deliver(std::vector<Action>& actions) {
 void Sessions::write_next(const ConnectionPtr& c) {
   c->writing = true;
   std::swap(c->in_flight, c->out);
-  asio::async_write(c->socket, asio::buffer(c->in_flight),
-                    [this, c](boost::system::error_code ec, std::size_t) {
-                      c->writing = false;
-                      if (c->closed) return;
-                      if (ec) {
-                        close(c, "connection lost: " + ec.message());
-                        return;
-                      }
-                      c->in_flight.clear();
-                      if (!c->out.empty()) write_next(c);
-                    });
+  c->with_stream([&](auto& stream) {
+    asio::async_write(stream, asio::buffer(c->in_flight),
+                      [this, c](boost::system::error_code ec, std::size_t) {
+                        c->writing = false;
+                        if (c->closed) return;
+                        if (ec) {
+                          close(c, "connection lost: " + ec.message());
+                          return;
+                        }
+                        c->in_flight.clear();
+                        if (!c->out.empty()) write_next(c);
+                      });
+  });
 }
 
 void Sessions::close(const ConnectionPtr& c, const std::string& why,
@@ -260,16 +298,19 @@ void Sessions::close(const ConnectionPtr& c, const std::string& why,
   const std::string who = c->worker.empty() ? c->peer : "'" + c->worker + "' (" + c->peer + ")";
   if (!why.empty()) spdlog::warn("connection {} closed: {}", who, why);
   boost::system::error_code ec;
-  if (!error_text.empty()) {
+  // Best effort and never blocking: the socket is non-blocking from here on.
+  c->socket().non_blocking(true, ec);
+  // Under TLS nothing more is written while a write is in flight (a record may be half sent).
+  if (!error_text.empty() && !(c->stream && c->writing)) {
     // Queued frames that no write has taken yet go first: the error's seal number follows
     // theirs.
     const std::string frames = (c->writing ? std::string() : std::move(c->out)) +
                                frame_for(c, {{"type", "error"}, {"message", error_text}});
-    c->socket.non_blocking(true, ec);
-    c->socket.write_some(asio::buffer(frames), ec);
+    c->with_stream([&](auto& stream) { return stream.write_some(asio::buffer(frames), ec); });
   }
-  c->socket.shutdown(tcp::socket::shutdown_both, ec);
-  c->socket.close(ec);
+  if (c->stream && !c->writing) c->stream->shutdown(ec);  // sends close_notify, waits for nothing
+  c->socket().shutdown(tcp::socket::shutdown_both, ec);
+  c->socket().close(ec);
   c->watchdog.cancel();
   if (c->authenticated) --authenticated_;
   connections_.erase(c->id);

@@ -19,6 +19,7 @@
 #include "search/net/asio.h"  // first: Boost 1.74's awaitable.hpp needs <utility>
 #include "search/net/auth.h"
 #include "search/net/coordinator.h"
+#include "search/net/tls.h"
 
 namespace autoaug::net::detail {
 
@@ -28,9 +29,18 @@ using Clock = std::chrono::steady_clock;
 Clock::duration seconds(double s);
 
 struct Connection {
-  Connection(asio::ip::tcp::socket s, std::uint64_t i)
-      : socket(std::move(s)), watchdog(socket.get_executor()), id(i) {}
-  asio::ip::tcp::socket socket;
+  // Plain TCP when `tls` is null, else a TLS stream in that context (not owned).
+  Connection(asio::ip::tcp::socket s, ssl::context* tls, std::uint64_t i);
+  // The TCP socket, under TLS or not.
+  asio::ip::tcp::socket& socket() { return stream ? stream->next_layer() : plain; }
+  // Calls f with the stream that carries the frames: the TLS stream or the plain socket.
+  template <typename F>
+  auto with_stream(F&& f) {
+    return stream ? f(*stream) : f(plain);
+  }
+
+  asio::ip::tcp::socket plain;                               // moved into `stream` under TLS
+  std::optional<ssl::stream<asio::ip::tcp::socket>> stream;  // under TLS
   asio::steady_timer watchdog;
   std::uint64_t id;
   std::string peer;
@@ -65,8 +75,10 @@ class Sessions {
   using Action = std::function<void()>;
 
   // `study` names the study in the challenge and the welcome; `objective` goes in the welcome.
-  // Throws std::invalid_argument when the welcome would not fit in a frame. The options and the
-  // owner must outlive this object.
+  // Throws std::invalid_argument when the welcome would not fit in a frame. With
+  // options.tls_cert_file set every connection is TLS (throws std::invalid_argument naming the
+  // file when the certificate or key cannot be loaded). The options and the owner must outlive
+  // this object.
   Sessions(asio::io_context& io, const CoordinatorOptions& options, std::string study,
            nlohmann::json objective, SessionOwner& owner);
 
@@ -98,6 +110,8 @@ class Sessions {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> watch(ConnectionPtr c);
   asio::awaitable<void> read_loop(ConnectionPtr c);
+  // The TLS handshake (on a TLS connection); false when it failed and `c` was closed.
+  asio::awaitable<bool> tls_handshake(ConnectionPtr c);
   void handle(const ConnectionPtr& c, const nlohmann::json& m);
   void handshake(const ConnectionPtr& c, const std::string& type, const nlohmann::json& m);
   nlohmann::json welcome() const;
@@ -109,6 +123,7 @@ class Sessions {
   const std::string study_;
   const nlohmann::json objective_;
   SessionOwner& owner_;
+  std::optional<ssl::context> tls_;
   asio::ip::tcp::acceptor acceptor_;
   int port_ = 0;
 

@@ -10,6 +10,7 @@ FUNC(params) -> float in this process instead (e.g. a PyTorch trainer).
     AUTOAUG_TOKEN=... python3 python_worker.py --connect head-node:7000 --allow-command
     python3 python_worker.py --connect head-node:7000 --token-file ~/.autoaug/token \\
         --python-objective train:objective
+    python3 python_worker.py --connect head-node:7000 --tls-ca coordinator.crt ...  # over TLS
 
 Exit status: 0 when the coordinator is done, 1 when it could not be reached for
 --give-up-after seconds, 2 when it refused this worker or the objective cannot be run here.
@@ -26,6 +27,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -216,10 +218,25 @@ class Trial(threading.Thread):
             kill_group(self.process)
 
 
+def tls_context(args):
+    """None without TLS; else a client context: TLS 1.2 or later, verifying the coordinator's
+    certificate against --tls-ca (which may hold the certificate itself) or the system's CAs."""
+    if not (args.tls or args.tls_ca or args.tls_name):
+        return None
+    try:
+        context = ssl.create_default_context(cafile=args.tls_ca or None)
+    except (OSError, ssl.SSLError) as e:
+        raise Refused(f"--tls-ca {args.tls_ca}: cannot load trusted certificates: {e}") from e
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return context
+
+
 class Worker:
     def __init__(self, args, token):
         self.args, self.token = args, token
         self.evaluate = python_objective(args.python_objective) if args.python_objective else None
+        self.tls = tls_context(args)
         self.failing_since = None
 
     def handshake(self, conn):
@@ -292,17 +309,33 @@ class Worker:
             if trial.is_alive():
                 trial.cancel()
 
+    def secure(self, sock, host):
+        """`sock` itself without TLS; else the TLS socket after a handshake that verified the
+        coordinator's certificate against --tls-ca (or the system's CAs) and its name."""
+        if self.tls is None:
+            return sock
+        name = self.args.tls_name or host
+        try:
+            return self.tls.wrap_socket(sock, server_hostname=name)
+        except ssl.SSLCertVerificationError as e:
+            raise Refused(f"the coordinator at {self.args.connect} failed TLS verification as "
+                          f"{name!r}: {e.verify_message}; nothing was run") from e
+        except ssl.SSLError as e:
+            raise Refused(f"TLS handshake with the coordinator at {self.args.connect} failed: "
+                          f"{e.reason} (does it run with --tls-cert?)") from e
+
     def run(self):
         host, _, port = self.args.connect.rpartition(":")
         address = (host.strip("[]"), int(port))
         delay = 0.1
         while True:
             try:
-                with socket.create_connection(address, timeout=10) as sock:
-                    sock.settimeout(None)
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                    self.session(Connection(sock))
-                    return 0
+                with socket.create_connection(address, timeout=10) as raw:
+                    raw.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    with self.secure(raw, address[0]) as sock:
+                        sock.settimeout(None)
+                        self.session(Connection(sock))
+                        return 0
             except (OSError, ValueError, KeyError, TypeError) as e:
                 print(f"python_worker: {self.args.connect}: {e}", file=sys.stderr)
             now = time.monotonic()
@@ -326,6 +359,14 @@ def main():
     parser.add_argument("--give-up-after", type=float, default=30.0, metavar="SECONDS",
                         help="stop reconnecting after this long without a session (default 30)")
     parser.add_argument("--name", default=f"python-{socket.gethostname()}-{os.getpid()}"[:128])
+    parser.add_argument("--tls", action="store_true",
+                        help="connect over TLS, trusting the system's CAs")
+    parser.add_argument("--tls-ca", default="", metavar="FILE",
+                        help="trust the PEM certificates in FILE instead (CAs, or the "
+                             "coordinator's own certificate); implies --tls")
+    parser.add_argument("--tls-name", default="", metavar="NAME",
+                        help="the name the certificate must carry (default: the --connect host); "
+                             "implies --tls")
     args = parser.parse_args()
     if not args.connect.rpartition(":")[2].isdigit():
         parser.error(f"--connect {args.connect}: expected HOST:PORT")
