@@ -6,10 +6,10 @@
 // trust (a CA's, or the coordinator's own) and checks that it names the host the worker dialled.
 // The token handshake and the sealed frames (auth.h) run inside TLS unchanged.
 
-#include <boost/asio/ssl.hpp>
 #include <string>
+#include <utility>
 
-#include "search/net/asio.h"  // first: Boost 1.74's awaitable.hpp needs <utility>
+#include "search/net/asio.h"  // after <utility>: Boost 1.74's awaitable.hpp needs it
 
 namespace autoaug::net {
 namespace ssl = asio::ssl;
