@@ -9,7 +9,7 @@ build="${AUTOAUG_SANITIZE_DIR:-$root/build-sanitize}"
 jobs="${AUTOAUG_JOBS:-2}"
 tests=(augment/augment_test data/data_test search/random_test search/search_test
   search/search_store_test search/net_test search/coordinator_test search/lease_table_test
-  search/worker_client_test search/tls_test)
+  search/worker_client_test search/tls_test tools/config_schema_test)
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
   -DAUTOAUG_SANITIZE=ON >/dev/null
