@@ -2,8 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <optional>
 #include <stdexcept>
 
@@ -19,18 +17,6 @@ using config::Key;
 using config::Kind;
 using config::kInf;
 using nlohmann::json;
-
-// Sets and reads one TrainArgs field.
-struct TrainBinding {
-  std::function<void(TrainArgs&, const json&)> set;
-  std::function<json(const TrainArgs&)> get;
-};
-
-template <typename T>
-TrainBinding bind_field(T TrainArgs::*member) {
-  return {[member](TrainArgs& a, const json& v) { a.*member = v.get<T>(); },
-          [member](const TrainArgs& a) { return json(a.*member); }};
-}
 
 const std::vector<std::string> kSections = {"data",   "training", "space",
                                             "search", "rescore",  "workers"};
@@ -56,8 +42,6 @@ std::vector<std::string> op_names() {
 // Builds the schema: keys in file order.
 struct KeyTable {
   std::vector<Key> keys;
-  std::map<std::string, TrainBinding> bindings;  // by key path
-  TrainArgs defaults = search_train_defaults();
 
   // A key of the search command's own, with its default.
   Key& own(const char* section, const char* name, Kind kind, json fallback, const char* option,
@@ -74,73 +58,16 @@ struct KeyTable {
     keys.push_back(std::move(key));
     return keys.back();
   }
-  // A TrainArgs field; its default is the search command's.
-  template <typename T>
-  Key& train(const char* section, const char* name, Kind kind, T TrainArgs::*member,
-             const char* option, const char* field, const char* doc) {
-    Key& key = own(section, name, kind, nullptr, option, field, doc);
-    const TrainBinding& binding = bindings[key.path()] = bind_field(member);
-    key.fallback = binding.get(defaults);
-    return key;
-  }
 };
 
-constexpr double kMaxCount = 1e12;
-
-// The data and training sections: TrainArgs fields.
+// The data and training sections: the training options (tools/train_options.h), with the
+// search's defaults.
 void add_training_keys(KeyTable& b) {
-  b.train("data", "name", Kind::kString, &TrainArgs::data, "--data", "TrainArgs::data",
-          "fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR or folder:DIR");
-  b.train("data", "train_size", Kind::kUnsigned, &TrainArgs::train_size, "--train-size",
-          "TrainArgs::train_size", "proxy-train images, a stratified subset (0: 4000)")
-      .range(0, kMaxCount);
-  b.train("data", "val_size", Kind::kUnsigned, &TrainArgs::val_size, "--val-size",
-          "TrainArgs::val_size", "proxy-val images, held out from the training set (0: 1000)")
-      .range(0, kMaxCount);
-  b.train("data", "split_seed", Kind::kUnsigned, &TrainArgs::split_seed, "--split-seed",
-          "TrainArgs::split_seed", "seed of the stratified subsets");
-
-  b.train("training", "model", Kind::kString, &TrainArgs::model, "--model", "TrainArgs::model",
-          "the proxy network: mobilenetv2 or tinycnn")
-      .one_of({"mobilenetv2", "tinycnn"});
-  b.train("training", "width", Kind::kReal, &TrainArgs::width, "--width", "TrainArgs::width",
-          "MobileNetV2 width multiplier, 0.25..1.0")
-      .range(0.25, 1.0);
-  b.train("training", "epochs", Kind::kInt, &TrainArgs::epochs, "--epochs", "TrainArgs::epochs",
-          "training epochs per trial")
-      .range(1, 100000);
-  b.train("training", "batch_size", Kind::kInt, &TrainArgs::batch_size, "--batch-size",
-          "TrainArgs::batch_size", "batch size")
-      .range(1, 65536);
-  b.train("training", "lr", Kind::kReal, &TrainArgs::lr, "--lr", "TrainArgs::lr",
-          "peak learning rate (SGD, nesterov momentum 0.9)")
-      .range(0, kInf, true);
-  b.train("training", "weight_decay", Kind::kReal, &TrainArgs::weight_decay, "--weight-decay",
-          "TrainArgs::weight_decay", "weight decay")
-      .range(0, kInf);
-  b.train("training", "warmup_epochs", Kind::kReal, &TrainArgs::warmup_epochs, "--warmup-epochs",
-          "TrainArgs::warmup_epochs", "linear warm-up before the cosine decay, in epochs")
-      .range(0, 100000);
-  b.train("training", "label_smoothing", Kind::kReal, &TrainArgs::label_smoothing,
-          "--label-smoothing", "TrainArgs::label_smoothing", "label smoothing, in [0, 1)")
-      .range(0, 1, false, true);
-  b.train("training", "seed", Kind::kUnsigned, &TrainArgs::seed, "--seed", "TrainArgs::seed",
-          "seed of the initialisation, order and augmentation of every trial");
-  b.train("training", "threads", Kind::kInt, &TrainArgs::threads, "--threads", "TrainArgs::threads",
-          "LibTorch intra-op threads per worker")
-      .range(1, 1024)
-      .resumable();
-  b.train("training", "loader_threads", Kind::kInt, &TrainArgs::loader_threads, "--loader-threads",
-          "TrainArgs::loader_threads", "loader threads per worker (augmentation)")
-      .range(0, 256)
-      .resumable();
-  b.train("training", "channels_last", Kind::kBool, &TrainArgs::channels_last, "--channels-last",
-          "TrainArgs::channels_last", "channels-last memory format")
-      .resumable();
-  b.train("training", "device", Kind::kString, &TrainArgs::device, "--device", "TrainArgs::device",
-          "auto, cpu or cuda")
-      .one_of({"auto", "cpu", "cuda"})
-      .resumable();
+  const TrainArgs defaults = search_train_defaults();
+  for (const TrainOption& o : train_options()) {
+    b.keys.push_back(o.key);
+    b.keys.back().fallback = o.get(defaults);
+  }
 }
 
 // The space, search, rescore and workers sections: the search command's own.
@@ -226,24 +153,15 @@ std::optional<config::CheckFailure> check_heartbeat(const json& config) {
       {"workers.heartbeat_seconds", "workers.lease_seconds"}};
 }
 
-struct SearchSchema {
-  config::Schema schema;
-  std::map<std::string, TrainBinding> bindings;
-};
-
-// The schema, and the TrainArgs field each training key sets.
-const SearchSchema& search_schema() {
-  static const SearchSchema table = [] {
+const config::Schema& schema() {
+  static const config::Schema table = [] {
     KeyTable b;
     add_training_keys(b);
     add_search_keys(b);
-    return SearchSchema{config::Schema(kSections, std::move(b.keys), check_heartbeat),
-                        std::move(b.bindings)};
+    return config::Schema(kSections, std::move(b.keys), check_heartbeat);
   }();
   return table;
 }
-
-const config::Schema& schema() { return search_schema().schema; }
 
 }  // namespace
 
@@ -280,9 +198,8 @@ void override_search_config(json& config, const CLI::App& cmd) {
 }
 
 void apply_search_config(const json& config, TrainArgs& train) {
-  for (const auto& [path, binding] : search_schema().bindings) {
-    const Key* k = schema().find_path(path);
-    binding.set(train, config.at(k->section).at(k->name));
+  for (const TrainOption& o : train_options()) {
+    o.set(train, config.at(o.key.section).at(o.key.name));
   }
   train.proxy = true;
 }

@@ -1,164 +1,163 @@
 #include "tools/train_options.h"
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "data/data_source.h"
-#include "models/experiment.h"
 
 namespace autoaug::tools {
 
-void add_train_options(CLI::App& cmd, TrainArgs& a) {
-  cmd.add_option("--data", a.data, "Data set:\n" + data::data_source_help())->capture_default_str();
-  cmd.add_option("--model", a.model, "mobilenetv2 or tinycnn")->capture_default_str();
-  cmd.add_option("--width", a.width, "MobileNetV2 width multiplier, 0.25..1.0")
-      ->capture_default_str();
-  cmd.add_option("--epochs", a.epochs, "Training epochs")->capture_default_str();
-  cmd.add_option("--train-size", a.train_size,
-                 "Training examples, a stratified subset (0: all; with --proxy: 4000)")
-      ->capture_default_str();
-  cmd.add_option("--val-size", a.val_size, "Proxy-val examples with --proxy (0: 1000)")
-      ->capture_default_str();
-  cmd.add_flag("--proxy", a.proxy,
-               "Score on proxy-val (held out from the training set) instead of the test set");
-  cmd.add_option("--seed", a.seed, "Seed of the initialisation, order and augmentation")
-      ->capture_default_str();
-  cmd.add_option("--split-seed", a.split_seed, "Seed of the stratified subsets")
-      ->capture_default_str();
-  cmd.add_option("--threads", a.threads, "LibTorch intra-op threads")->capture_default_str();
-  cmd.add_option("--loader-threads", a.loader_threads, "Loader worker threads (augmentation)")
-      ->capture_default_str();
-  cmd.add_option("--batch-size", a.batch_size, "Batch size")->capture_default_str();
-  cmd.add_option("--lr", a.lr, "Peak learning rate (SGD, nesterov momentum 0.9)")
-      ->capture_default_str();
-  cmd.add_option("--weight-decay", a.weight_decay, "Weight decay")->capture_default_str();
-  cmd.add_option("--warmup-epochs", a.warmup_epochs, "Linear warm-up before the cosine decay")
-      ->capture_default_str();
-  cmd.add_option("--label-smoothing", a.label_smoothing, "Label smoothing, 0..1")
-      ->capture_default_str();
-  cmd.add_flag("--channels-last", a.channels_last, "Channels-last memory format");
-  cmd.add_option("--device", a.device, "auto, cpu or cuda")->capture_default_str();
-  cmd.add_flag("--json", a.json, "Print one JSON object");
-}
+namespace {
 
-models::ExperimentOptions experiment_options(const TrainArgs& a) {
-  if (a.epochs < 1 || a.epochs > 100000) {
-    throw std::invalid_argument("--epochs: " + std::to_string(a.epochs) + " is outside 1..100000");
-  }
-  if (a.threads < 1 || a.threads > 1024) {
-    throw std::invalid_argument("--threads: " + std::to_string(a.threads) + " is outside 1..1024");
-  }
-  if (a.loader_threads < 0 || a.loader_threads > 256) {
-    throw std::invalid_argument("--loader-threads: " + std::to_string(a.loader_threads) +
-                                " is outside 0..256");
-  }
-  if (a.batch_size < 1 || a.batch_size > 65536) {
-    throw std::invalid_argument("--batch-size: " + std::to_string(a.batch_size) +
-                                " is outside 1..65536");
-  }
-  models::ExperimentOptions o;
-  o.proxy = a.proxy;
-  o.train_size = a.train_size;
-  o.val_size = a.val_size;
-  o.split_seed = a.split_seed;
-  o.model.name = a.model;
-  o.model.width = a.width;
-  o.trainer.epochs = a.epochs;
-  o.trainer.lr = a.lr;
-  o.trainer.weight_decay = a.weight_decay;
-  o.trainer.warmup_epochs = a.warmup_epochs;
-  o.trainer.label_smoothing = a.label_smoothing;
-  o.trainer.threads = a.threads;
-  o.trainer.device = a.device;
-  o.trainer.channels_last = a.channels_last;
-  o.trainer.progress = !a.json;
-  o.batch_size = a.batch_size;
-  o.loader_workers = a.loader_threads;
-  // Validate the network before opening the data set: a typo fails at once.
-  models::ModelOptions probe = o.model;
-  if (probe.name != "mobilenetv2" && probe.name != "tinycnn") {
-    throw std::invalid_argument("--model: unknown model '" + probe.name +
-                                "' (expected mobilenetv2 or tinycnn)");
-  }
-  if (!(a.width >= 0.25 && a.width <= 1.0)) {
-    throw std::invalid_argument("--width: " + std::to_string(a.width) + " is outside 0.25..1.0");
-  }
+using config::Key;
+using config::Kind;
+using config::kInf;
+using nlohmann::json;
+
+constexpr double kMaxCount = 1e12;
+
+template <typename T>
+TrainOption declare(const char* section, const char* name, Kind kind, T TrainArgs::*member,
+                    const char* field, const char* flag, const char* doc) {
+  TrainOption o;
+  o.key.section = section;
+  o.key.name = name;
+  o.key.kind = kind;
+  o.key.option = flag;
+  o.key.field = std::string("TrainArgs::") + field;
+  o.key.doc = doc;
+  if (kind == Kind::kUnsigned) o.key.range(0, kInf);
+  o.field = field;
+  o.set = [member](TrainArgs& a, const json& v) { a.*member = v.get<T>(); };
+  o.get = [member](const TrainArgs& a) { return json(a.*member); };
   return o;
 }
 
-nlohmann::json epochs_json(const models::TrainResult& r) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const models::EpochMetrics& e : r.epochs) {
-    nlohmann::json item = {
-        {"epoch", e.epoch},           {"lr", e.lr},
-        {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy},
-        {"seconds", e.seconds},       {"images_per_second", e.images_per_second}};
-    if (e.eval_accuracy >= 0) {
-      item["eval_loss"] = e.eval_loss;
-      item["eval_accuracy"] = e.eval_accuracy;
-    }
-    out.push_back(item);
-  }
-  return out;
+// The declarations, in the search config's order.
+std::vector<TrainOption> declarations() {
+  std::vector<TrainOption> v;
+  auto add = [&v](TrainOption o) -> Key& { return v.emplace_back(std::move(o)).key; };
+  add(declare("data", "name", Kind::kString, &TrainArgs::data, "data", "--data",
+              "the data set: fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR or folder:DIR"));
+  add(declare("data", "train_size", Kind::kUnsigned, &TrainArgs::train_size, "train_size",
+              "--train-size",
+              "training images, a stratified subset (0: all; with --proxy, and in a search: "
+              "4000)"))
+      .range(0, kMaxCount);
+  add(declare("data", "val_size", Kind::kUnsigned, &TrainArgs::val_size, "val_size", "--val-size",
+              "proxy-val images, held out from the training set (0: 1000)"))
+      .range(0, kMaxCount);
+  add(declare("data", "split_seed", Kind::kUnsigned, &TrainArgs::split_seed, "split_seed",
+              "--split-seed", "seed of the stratified subsets"));
+  add(declare("training", "model", Kind::kString, &TrainArgs::model, "model", "--model",
+              "the network: mobilenetv2 or tinycnn"))
+      .one_of({"mobilenetv2", "tinycnn"});
+  add(declare("training", "width", Kind::kReal, &TrainArgs::width, "width", "--width",
+              "MobileNetV2 width multiplier, 0.25..1.0"))
+      .range(0.25, 1.0);
+  add(declare("training", "epochs", Kind::kInt, &TrainArgs::epochs, "epochs", "--epochs",
+              "training epochs (of each trial, in a search)"))
+      .range(1, 100000);
+  add(declare("training", "batch_size", Kind::kInt, &TrainArgs::batch_size, "batch_size",
+              "--batch-size", "batch size"))
+      .range(1, 65536);
+  add(declare("training", "lr", Kind::kReal, &TrainArgs::lr, "lr", "--lr",
+              "peak learning rate (SGD, nesterov momentum 0.9)"))
+      .range(0, kInf, true);
+  add(declare("training", "weight_decay", Kind::kReal, &TrainArgs::weight_decay, "weight_decay",
+              "--weight-decay", "weight decay"))
+      .range(0, kInf);
+  add(declare("training", "warmup_epochs", Kind::kReal, &TrainArgs::warmup_epochs, "warmup_epochs",
+              "--warmup-epochs", "linear warm-up before the cosine decay, in epochs"))
+      .range(0, 100000);
+  add(declare("training", "label_smoothing", Kind::kReal, &TrainArgs::label_smoothing,
+              "label_smoothing", "--label-smoothing", "label smoothing, in [0, 1)"))
+      .range(0, 1, false, true);
+  add(declare("training", "seed", Kind::kUnsigned, &TrainArgs::seed, "seed", "--seed",
+              "seed of the initialisation, order and augmentation (of every trial, in a "
+              "search)"));
+  add(declare("training", "threads", Kind::kInt, &TrainArgs::threads, "threads", "--threads",
+              "LibTorch intra-op threads (per worker, in a search)"))
+      .range(1, 1024)
+      .resumable();
+  add(declare("training", "loader_threads", Kind::kInt, &TrainArgs::loader_threads,
+              "loader_threads", "--loader-threads",
+              "loader threads (augmentation; per worker, in a search)"))
+      .range(0, 256)
+      .resumable();
+  add(declare("training", "channels_last", Kind::kBool, &TrainArgs::channels_last, "channels_last",
+              "--channels-last", "channels-last memory format"))
+      .resumable();
+  add(declare("training", "device", Kind::kString, &TrainArgs::device, "device", "--device",
+              "auto, cpu or cuda"))
+      .one_of({"auto", "cpu", "cuda"})
+      .resumable();
+  return v;
 }
 
-namespace {
-
-template <typename T>
-void read_field(const nlohmann::json& j, const char* key, T& out, const std::string& origin) {
-  if (!j.contains(key)) return;
-  try {
-    out = j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw std::invalid_argument(origin + "." + key + ": " + j.at(key).dump() +
-                                " has the wrong type");
+// The training options as a schema whose defaults are a's values.
+config::Schema schema_with_defaults(const TrainArgs& a) {
+  std::vector<Key> keys;
+  for (const TrainOption& o : train_options()) {
+    keys.push_back(o.key);
+    keys.back().fallback = o.get(a);
   }
+  return config::Schema({"data", "training"}, std::move(keys));
 }
 
 }  // namespace
 
+const std::vector<TrainOption>& train_options() {
+  static const std::vector<TrainOption> options = declarations();
+  return options;
+}
+
+void add_train_options(CLI::App& cmd, TrainArgs& a) {
+  auto schema = std::make_shared<const config::Schema>(schema_with_defaults(a));
+  schema->add_options(cmd, schema->sections());
+  cmd.get_option("--data")->description("Data set:\n" + data::data_source_help());
+  cmd.add_flag("--proxy", a.proxy,
+               "Score on proxy-val (held out from the training set) instead of the test set");
+  cmd.add_flag("--json", a.json, "Print one JSON object");
+  cmd.parse_complete_callback([schema, &cmd, &a] {
+    json given = schema->defaults();
+    schema->override_from(given, cmd);
+    for (const TrainOption& o : train_options()) o.set(a, given[o.key.section][o.key.name]);
+  });
+}
+
+void check_train_args(const TrainArgs& a) {
+  for (const TrainOption& o : train_options()) {
+    const std::string problem = config::value_problem(o.key, o.get(a));
+    if (!problem.empty()) throw std::invalid_argument(o.key.option + ": " + problem);
+  }
+}
+
 nlohmann::json train_args_json(const TrainArgs& a) {
-  return {{"data", a.data},
-          {"model", a.model},
-          {"width", a.width},
-          {"epochs", a.epochs},
-          {"train_size", a.train_size},
-          {"val_size", a.val_size},
-          {"proxy", a.proxy},
-          {"seed", a.seed},
-          {"split_seed", a.split_seed},
-          {"threads", a.threads},
-          {"loader_threads", a.loader_threads},
-          {"batch_size", a.batch_size},
-          {"lr", a.lr},
-          {"weight_decay", a.weight_decay},
-          {"warmup_epochs", a.warmup_epochs},
-          {"label_smoothing", a.label_smoothing},
-          {"channels_last", a.channels_last},
-          {"device", a.device}};
+  nlohmann::json j = {{"proxy", a.proxy}};
+  for (const TrainOption& o : train_options()) j[o.field] = o.get(a);
+  return j;
 }
 
 TrainArgs train_args_from_json(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) throw std::invalid_argument(origin + ": expected an object");
   TrainArgs a;
-  read_field(j, "data", a.data, origin);
-  read_field(j, "model", a.model, origin);
-  read_field(j, "width", a.width, origin);
-  read_field(j, "epochs", a.epochs, origin);
-  read_field(j, "train_size", a.train_size, origin);
-  read_field(j, "val_size", a.val_size, origin);
-  read_field(j, "proxy", a.proxy, origin);
-  read_field(j, "seed", a.seed, origin);
-  read_field(j, "split_seed", a.split_seed, origin);
-  read_field(j, "threads", a.threads, origin);
-  read_field(j, "loader_threads", a.loader_threads, origin);
-  read_field(j, "batch_size", a.batch_size, origin);
-  read_field(j, "lr", a.lr, origin);
-  read_field(j, "weight_decay", a.weight_decay, origin);
-  read_field(j, "warmup_epochs", a.warmup_epochs, origin);
-  read_field(j, "label_smoothing", a.label_smoothing, origin);
-  read_field(j, "channels_last", a.channels_last, origin);
-  read_field(j, "device", a.device, origin);
+  if (j.contains("proxy")) {
+    if (!j["proxy"].is_boolean()) {
+      throw std::invalid_argument(origin + ".proxy: expected true or false, got " +
+                                  j["proxy"].dump());
+    }
+    a.proxy = j["proxy"];
+  }
+  for (const TrainOption& o : train_options()) {
+    if (!j.contains(o.field)) continue;
+    std::string error;
+    const nlohmann::json v = config::typed_value(o.key, j.at(o.field), error);
+    if (!error.empty()) throw std::invalid_argument(origin + "." + o.field + ": " + error);
+    o.set(a, v);
+  }
   return a;
 }
 

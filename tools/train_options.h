@@ -1,12 +1,19 @@
 #pragma once
 
 // The training options that train, evaluate and search share: the data set, the network and the
-// budget, as command-line options and as JSON (stored in a study).
+// budget. Each is declared once (train_options()): its command-line option, its key in the search
+// config, its type, range, help and the TrainArgs field it sets; the options of train, evaluate
+// and search, the search config's data and training sections, the validation and the JSON stored
+// in a study are all derived from that declaration.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "tools/config/schema.h"
 
 namespace CLI {
 class App;
@@ -42,10 +49,29 @@ struct TrainArgs {
   bool json = false;
 };
 
-// Adds the options above to `cmd`, bound to `a` (which must outlive the parse).
+// One training option: its key (section "data" or "training" of the search config; its
+// fallback is unset, TrainArgs' default stands) and the TrainArgs field it reads and writes,
+// whose name is also its JSON name.
+struct TrainOption {
+  config::Key key;
+  std::string field;
+  std::function<void(TrainArgs&, const nlohmann::json&)> set;
+  std::function<nlohmann::json(const TrainArgs&)> get;
+};
+
+// Every training option, in the search config's order.
+const std::vector<TrainOption>& train_options();
+
+// Adds every training option to `cmd` (with a's values as the defaults shown), and --proxy and
+// --json; once `cmd` is parsed, the options given are checked (std::invalid_argument naming the
+// option) and written into `a`, which must outlive the parse.
 void add_train_options(CLI::App& cmd, TrainArgs& a);
 
-// Validates the arguments (std::invalid_argument naming the option) and builds the options.
+// Checks every field against its option's range and choices: std::invalid_argument naming the
+// option ("--epochs: 0 is outside 1..100000").
+void check_train_args(const TrainArgs& a);
+
+// check_train_args, then the trainer's options (tools/experiment_options.cc).
 models::ExperimentOptions experiment_options(const TrainArgs& a);
 
 // Per-epoch history as JSON: epoch, lr, train_loss, train_accuracy, seconds, images_per_second

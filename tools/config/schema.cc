@@ -223,7 +223,7 @@ json parse_text(const Key& k, const std::string& text, bool quoted, std::string&
 }
 
 // A JSON value converted to the key's kind; sets `error` instead when it is not of that kind.
-json from_json_value(const Key& k, const json& v, std::string& error) {
+json convert(const Key& k, const json& v, std::string& error) {
   bool ok = false;
   json out = v;
   switch (k.kind) {
@@ -359,7 +359,7 @@ Schema::Schema(std::vector<std::string> sections, std::vector<Key> keys, Check c
     if (!is_section(k.section)) throw std::invalid_argument(k.path() + ": not in a section");
     if (!paths.insert(k.path()).second) throw std::invalid_argument(k.path() + ": declared twice");
     std::string error;
-    const json value = from_json_value(k, k.fallback, error);
+    const json value = convert(k, k.fallback, error);
     if (error.empty()) error = check_value(k, value);
     if (!error.empty()) throw std::invalid_argument(keyed(k, "the default: " + error));
   }
@@ -468,7 +468,7 @@ json Schema::from_json(const json& input, const std::string& origin) const {
       const Key* key = find(section, name);
       if (key == nullptr) fail(unknown_key(section, name));
       std::string error;
-      const json value = from_json_value(*key, v, error);
+      const json value = convert(*key, v, error);
       if (error.empty()) error = check_value(*key, value);
       if (!error.empty()) fail(keyed(*key, error));
       config[section][name] = value;
@@ -512,11 +512,14 @@ void Schema::add_options(CLI::App& cmd, const std::vector<std::string>& sections
     }
     std::string help = k.doc;
     help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));
+    if (k.kind == Kind::kBool) {
+      cmd.add_flag(k.option)->description(help);
+      continue;
+    }
     static const std::map<Kind, std::string> kTypeNames = {{Kind::kString, "TEXT"},
                                                            {Kind::kInt, "INT"},
                                                            {Kind::kUnsigned, "UINT"},
-                                                           {Kind::kReal, "FLOAT"},
-                                                           {Kind::kBool, "BOOL"}};
+                                                           {Kind::kReal, "FLOAT"}};
     std::string type = k.kind == Kind::kList ? k.item + ",..." : kTypeNames.at(k.kind);
     std::transform(type.begin(), type.end(), type.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -562,5 +565,9 @@ std::vector<std::string> Schema::conflicts(const json& stored, const json& reque
   }
   return out;
 }
+
+json typed_value(const Key& k, const json& v, std::string& error) { return convert(k, v, error); }
+
+std::string value_problem(const Key& k, const json& v) { return check_value(k, v); }
 
 }  // namespace autoaug::config

@@ -95,7 +95,7 @@ class Schema {
                 const std::string& origin) const;
 
   // Adds to `cmd` the option of every key in `sections` that has one, with its type, default and
-  // doc as its help.
+  // doc as its help; a boolean key's option is a flag.
   void add_options(CLI::App& cmd, const std::vector<std::string>& sections) const;
 
   // Every option of the schema given on `cmd` (count() > 0) replaces its key in `config`,
@@ -120,5 +120,14 @@ class Schema {
 
 // The value of a key as text: a string as it is, anything else as JSON.
 std::string value_text(const nlohmann::json& v);
+
+// `v` converted to the key's kind (an integer for a real, say); sets `error` ("expected an
+// integer, got 1.5") when it is not of that kind.
+nlohmann::json typed_value(const Key& k, const nlohmann::json& v, std::string& error);
+
+// What is wrong with `v`, already of the key's kind: outside its range or not one of its choices
+// ("0 is outside 1..100000"); "" when it is allowed. For a list, the message starts with the
+// element's index ("[1]: ...").
+std::string value_problem(const Key& k, const nlohmann::json& v);
 
 }  // namespace autoaug::config
