@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct BenchmarkRun {
   std::vector<double> observed;
   double seconds = 0;
 };
+
+// The generator of the observation noise of the run with noise seed `seed` (run_benchmark's;
+// `autoaug bench problem` evaluates the same noise for optimizers outside this library).
+std::mt19937_64 observation_noise(std::uint64_t seed);
 
 // Runs `strategy` through a Study for `evaluations` evaluations, `batch` proposals asked before
 // they are told (pending ones seen by the later asks), with observation noise seeded by `seed`.
