@@ -86,7 +86,8 @@ void regret(const BenchArgs& a, nlohmann::json& out) {
       std::vector<search::BenchmarkRun> runs;
       for (int s = 0; s < a.seeds; ++s) {
         runs.push_back(search::run_benchmark(
-            problem, search::make_strategy(strategy, s, 3, "--strategies"), a.evaluations, 1, s));
+            problem, search::make_strategy(strategy, s, search::kDefaultInterleave, "--strategies"),
+            a.evaluations, 1, s));
       }
       std::vector<double> times;
       for (const search::BenchmarkRun& r : runs) times.push_back(r.seconds);
@@ -153,7 +154,8 @@ void experiment(const BenchArgs& a, nlohmann::json& out) {
   for (const std::string strategy : {"gp", "rf", "rf-random"}) {
     int converged = 0;
     for (int r = 0; r < a.experiment_seeds; ++r) {
-      search::ModelStrategyOptions o = search::model_strategy_options(strategy);
+      // Rounds of 3 by definition: k = 3 whatever the default.
+      search::ModelStrategyOptions o = search::model_strategy_options(strategy, 3);
       o.n_initial = 5;
       const int evaluations = strategy == "rf-random" ? 90 : 100;
       const search::BenchmarkRun run =
@@ -206,7 +208,8 @@ void plot(const BenchArgs& a) {
     if (problem.space.size() != 2) continue;
     for (const auto& strategy : a.strategies) {
       const search::BenchmarkRun run = search::run_benchmark(
-          problem, search::make_strategy(strategy, 0, 3, "--strategies"), a.evaluations, 1, 0);
+          problem, search::make_strategy(strategy, 0, search::kDefaultInterleave, "--strategies"),
+          a.evaluations, 1, 0);
       const std::string path = a.plot + "/" + name + "_" + strategy + ".png";
       plot_search(path, problem, run.points, run.observed);
       if (!a.json) std::cout << "wrote " << path << "\n";
@@ -322,7 +325,8 @@ void suite(const BenchArgs& a, nlohmann::json& out) {
       search::SuiteCell cell{name, strategy, {}, {}};
       for (int s = 0; s < a.seeds; ++s) {
         search::BenchmarkRun run = search::run_benchmark(
-            problem, search::make_strategy(strategy, s, 3, "--strategies"), a.evaluations, 1, s);
+            problem, search::make_strategy(strategy, s, search::kDefaultInterleave, "--strategies"),
+            a.evaluations, 1, s);
         cell.regret.push_back(std::move(run.obs));
         cell.seconds.push_back(run.seconds);
       }
@@ -400,7 +404,8 @@ void run_bench(const BenchArgs& a) {
                                 std::to_string(a.evaluations));
   }
   for (const auto& p : a.problems) search::benchmark_problem(p, "--problems");
-  for (const auto& s : a.strategies) search::make_strategy(s, 0, 3, "--strategies");
+  for (const auto& s : a.strategies)
+    search::make_strategy(s, 0, search::kDefaultInterleave, "--strategies");
   nlohmann::json out = nlohmann::json::object();
   if (!a.plot.empty()) plot(a);
   if (!a.skip_regret) a.suite ? suite(a, out) : regret(a, out);
