@@ -318,7 +318,13 @@ void print_suite_summary(const std::vector<search::SuiteSummary>& summary) {
 // asked for, the tables at 20, 40 and 100 evaluations and the summary.
 void suite(const BenchArgs& a, nlohmann::json& out) {
   const std::vector<int> budgets = {20, 40, 100};
+  // The reference first: a missing or short --tpe-json fails before the long runs, not after.
   std::vector<search::SuiteCell> cells;
+  std::vector<std::string> columns = a.strategies;
+  if (a.tpe || !a.tpe_json.empty()) {
+    cells = tpe_cells(a);
+    columns.insert(columns.begin() + (columns.front() == "random" ? 1 : 0), "tpe");
+  }
   for (const auto& name : a.problems) {
     const BenchmarkProblem problem = search::benchmark_problem(name, "--problems");
     for (const auto& strategy : a.strategies) {
@@ -333,11 +339,6 @@ void suite(const BenchArgs& a, nlohmann::json& out) {
       cells.push_back(std::move(cell));
     }
     std::cerr << "suite: " << name << " done\n";
-  }
-  std::vector<std::string> columns = a.strategies;
-  if (a.tpe || !a.tpe_json.empty()) {
-    for (search::SuiteCell& c : tpe_cells(a)) cells.push_back(std::move(c));
-    columns.insert(columns.begin() + (columns.front() == "random" ? 1 : 0), "tpe");
   }
   std::stable_sort(cells.begin(), cells.end(), [&](const auto& x, const auto& y) {
     return std::find(a.problems.begin(), a.problems.end(), x.problem) <

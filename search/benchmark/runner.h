@@ -35,8 +35,8 @@ BenchmarkRun run_benchmark(const BenchmarkProblem& problem, std::unique_ptr<Stra
                            int evaluations, int batch, std::uint64_t seed);
 
 // Thread CPU time of one suggestion (fit plus acquisition) of the strategy named `strategy`
-// after `n` random observations. For an interleaving strategy ("...-random") the 3 proposals of
-// a round are made (earlier ones pending) and the slowest, the model's, is returned.
+// after `n` random observations. For an interleaving strategy ("...-random") 3 consecutive
+// proposals are made (earlier ones pending) and the slowest, the model's, is returned.
 double suggestion_seconds(const BenchmarkProblem& problem, const std::string& strategy, int n,
                           std::uint64_t seed);
 
