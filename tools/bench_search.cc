@@ -1,5 +1,7 @@
-// `autoaug bench search`: regret of each strategy on the reference problems, suggestion latency,
-// and the original GP / RF / RF + random experiment on noisy peaks.
+// `autoaug bench search`: regret of each strategy on the reference problems or on the whole suite
+// (against uniform random search and Optuna's TPE), suggestion latency, and the original GP / RF /
+// RF + random experiment on noisy peaks. `autoaug bench problem`: one problem as a line-oriented
+// evaluator, through which the TPE reference script evaluates the same definitions.
 
 #include "tools/bench_search.h"
 
@@ -8,15 +10,18 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "search/benchmark/problems.h"
 #include "search/benchmark/runner.h"
+#include "search/benchmark/suite.h"
 #include "search/strategy/model_strategy.h"
 #include "search/strategy/strategy_factory.h"
 #include "search/study.h"
@@ -38,6 +43,10 @@ struct BenchArgs {
   bool skip_experiment = false;
   int experiment_seeds = 3;
   std::string plot;
+  bool suite = false;    // the whole suite at 20, 40 and 100 evaluations, with the summary
+  bool tpe = false;      // run the TPE reference script (suite only)
+  std::string tpe_json;  // or read its output from this file
+  std::string tpe_script = "search/benchmark/tpe_reference.py";
 };
 
 std::string fmt(double v) {
@@ -77,7 +86,8 @@ void regret(const BenchArgs& a, nlohmann::json& out) {
       std::vector<search::BenchmarkRun> runs;
       for (int s = 0; s < a.seeds; ++s) {
         runs.push_back(search::run_benchmark(
-            problem, search::make_strategy(strategy, s, 3, "--strategies"), a.evaluations, 1, s));
+            problem, search::make_strategy(strategy, s, search::kDefaultInterleave, "--strategies"),
+            a.evaluations, 1, s));
       }
       std::vector<double> times;
       for (const search::BenchmarkRun& r : runs) times.push_back(r.seconds);
@@ -144,7 +154,8 @@ void experiment(const BenchArgs& a, nlohmann::json& out) {
   for (const std::string strategy : {"gp", "rf", "rf-random"}) {
     int converged = 0;
     for (int r = 0; r < a.experiment_seeds; ++r) {
-      search::ModelStrategyOptions o = search::model_strategy_options(strategy);
+      // Rounds of 3 by definition: k = 3 whatever the default.
+      search::ModelStrategyOptions o = search::model_strategy_options(strategy, 3);
       o.n_initial = 5;
       const int evaluations = strategy == "rf-random" ? 90 : 100;
       const search::BenchmarkRun run =
@@ -197,7 +208,8 @@ void plot(const BenchArgs& a) {
     if (problem.space.size() != 2) continue;
     for (const auto& strategy : a.strategies) {
       const search::BenchmarkRun run = search::run_benchmark(
-          problem, search::make_strategy(strategy, 0, 3, "--strategies"), a.evaluations, 1, 0);
+          problem, search::make_strategy(strategy, 0, search::kDefaultInterleave, "--strategies"),
+          a.evaluations, 1, 0);
       const std::string path = a.plot + "/" + name + "_" + strategy + ".png";
       plot_search(path, problem, run.points, run.observed);
       if (!a.json) std::cout << "wrote " << path << "\n";
@@ -205,15 +217,199 @@ void plot(const BenchArgs& a) {
   }
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string all;
+  for (const auto& n : names) all += (all.empty() ? "" : ",") + n;
+  return all;
+}
+
+// The TPE reference's output: read from --tpe-json, or made by running the reference script,
+// which evaluates its points through `autoaug bench problem`, i.e. this executable.
+nlohmann::json tpe_output(const BenchArgs& a) {
+  if (!a.tpe_json.empty()) {
+    std::ifstream in(a.tpe_json);
+    if (!in) throw std::invalid_argument("--tpe-json: cannot read " + a.tpe_json);
+    return nlohmann::json::parse(in);
+  }
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe");
+  const std::string cmd = "/usr/bin/python3 " + shell_quote(a.tpe_script) + " --autoaug " +
+                          shell_quote(exe) + " --problems " + joined(a.problems) + " --seeds " +
+                          std::to_string(a.seeds) + " --evaluations " +
+                          std::to_string(a.evaluations);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run " + cmd);
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) text.append(buf, n);
+  if (pclose(pipe) != 0) throw std::runtime_error("the TPE reference failed: " + cmd);
+  return nlohmann::json::parse(text);
+}
+
+// The TPE runs of the selected problems, seeds 0..seeds-1; every one must be there.
+std::vector<search::SuiteCell> tpe_cells(const BenchArgs& a) {
+  const nlohmann::json out = tpe_output(a);
+  std::vector<search::SuiteCell> cells;
+  for (const auto& name : a.problems) {
+    search::SuiteCell cell{name, "tpe", {}, {}};
+    for (const auto& r : out.at("runs")) {
+      if (r.at("problem") != name || r.at("seed").get<int>() >= a.seeds) continue;
+      cell.regret.push_back(r.at("regret").get<std::vector<double>>());
+      cell.seconds.push_back(r.at("seconds").get<double>());
+      if (static_cast<int>(cell.regret.back().size()) < a.evaluations) cell.regret.pop_back();
+    }
+    if (static_cast<int>(cell.regret.size()) != a.seeds) {
+      throw std::invalid_argument(
+          "TPE reference: " + name + " has " + std::to_string(cell.regret.size()) + " runs of " +
+          std::to_string(a.evaluations) + " evaluations, need " + std::to_string(a.seeds));
+    }
+    cells.push_back(std::move(cell));
+  }
+  return cells;
+}
+
+// One markdown table: the median regret over seeds of every strategy on every problem.
+void print_suite_table(const std::vector<search::SuiteCell>& cells,
+                       const std::vector<std::string>& columns, int evaluations) {
+  std::cout << "\nmedian regret over seeds at " << evaluations << " evaluations\n\n| problem |";
+  for (const auto& c : columns) std::cout << " " << c << " |";
+  std::cout << "\n|---|";
+  for (size_t i = 0; i < columns.size(); ++i) std::cout << "---|";
+  std::string problem;
+  for (const search::SuiteCell& cell : cells) {
+    if (cell.problem != problem) {
+      problem = cell.problem;
+      std::cout << "\n| " << problem << " |";
+      for (const auto& c : columns) {
+        for (const search::SuiteCell& other : cells) {
+          if (other.problem == problem && other.strategy == c) {
+            std::cout << " " << fmt(search::median_regret(other, evaluations)) << " |";
+          }
+        }
+      }
+    }
+  }
+  std::cout << "\n";
+}
+
+void print_suite_summary(const std::vector<search::SuiteSummary>& summary) {
+  std::cout << "\nsummary (median regret over seeds; normalised by random search at "
+            << summary.front().evaluations << " evaluations)\n\n";
+  for (const search::SuiteSummary& s : summary) {
+    std::printf(
+        "  %-10s @%-3d beats random %2d/%d (ties %d), beats tpe %2d/%d (ties %d), "
+        "mean normalised regret %.3f",
+        s.strategy.c_str(), s.evaluations, s.beats_random, s.problems, s.ties_random,
+        s.beats_reference, s.reference_problems, s.ties_reference, s.mean_normalised);
+    if (!s.worse_than_random.empty())
+      std::printf("; worse than random: %s", joined(s.worse_than_random).c_str());
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+}
+
+// Every selected strategy on every selected problem (seeds 0..seeds-1), the TPE reference when
+// asked for, the tables at 20, 40 and 100 evaluations and the summary.
+void suite(const BenchArgs& a, nlohmann::json& out) {
+  const std::vector<int> budgets = {20, 40, 100};
+  // The reference first: a missing or short --tpe-json fails before the long runs, not after.
+  std::vector<search::SuiteCell> cells;
+  std::vector<std::string> columns = a.strategies;
+  if (a.tpe || !a.tpe_json.empty()) {
+    cells = tpe_cells(a);
+    columns.insert(columns.begin() + (columns.front() == "random" ? 1 : 0), "tpe");
+  }
+  for (const auto& name : a.problems) {
+    const BenchmarkProblem problem = search::benchmark_problem(name, "--problems");
+    for (const auto& strategy : a.strategies) {
+      search::SuiteCell cell{name, strategy, {}, {}};
+      for (int s = 0; s < a.seeds; ++s) {
+        search::BenchmarkRun run = search::run_benchmark(
+            problem, search::make_strategy(strategy, s, search::kDefaultInterleave, "--strategies"),
+            a.evaluations, 1, s);
+        cell.regret.push_back(std::move(run.obs));
+        cell.seconds.push_back(run.seconds);
+      }
+      cells.push_back(std::move(cell));
+    }
+    std::cerr << "suite: " << name << " done\n";
+  }
+  std::stable_sort(cells.begin(), cells.end(), [&](const auto& x, const auto& y) {
+    return std::find(a.problems.begin(), a.problems.end(), x.problem) <
+           std::find(a.problems.begin(), a.problems.end(), y.problem);
+  });
+  const auto summary = search::summarise_suite(cells, budgets);
+  out["suite"] = nlohmann::json::array();
+  for (int b : budgets) {
+    for (const search::SuiteCell& c : cells) {
+      std::vector<double> v;
+      for (const auto& curve : c.regret) v.push_back(curve[b - 1]);
+      out["suite"].push_back({{"problem", c.problem},
+                              {"strategy", c.strategy},
+                              {"evaluations", b},
+                              {"median", search::percentile(v, 0.5)},
+                              {"q25", search::percentile(v, 0.25)},
+                              {"q75", search::percentile(v, 0.75)},
+                              {"run_seconds", search::percentile(c.seconds, 0.5)}});
+    }
+    if (!a.json) print_suite_table(cells, columns, b);
+  }
+  out["suite_summary"] = nlohmann::json::array();
+  for (const auto& s : summary) {
+    out["suite_summary"].push_back({{"strategy", s.strategy},
+                                    {"evaluations", s.evaluations},
+                                    {"problems", s.problems},
+                                    {"beats_random", s.beats_random},
+                                    {"ties_random", s.ties_random},
+                                    {"beats_tpe", s.beats_reference},
+                                    {"ties_tpe", s.ties_reference},
+                                    {"mean_normalised_regret", s.mean_normalised},
+                                    {"worse_than_random", s.worse_than_random}});
+  }
+  if (!a.json) print_suite_summary(summary);
+}
+
+// `autoaug bench problem`: the observation noise is the stream of run_benchmark's run with the
+// same seed, drawn in evaluation order.
+void serve_problem(const std::string& name, uint64_t seed) {
+  const BenchmarkProblem problem = search::benchmark_problem(name, "name");
+  std::mt19937_64 noise = search::observation_noise(seed);
+  std::cout << nlohmann::json{{"space", problem.space.to_json()},
+                              {"f_star", problem.f_star},
+                              {"noise_sd", problem.noise_sd}}
+                   .dump()
+            << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    const Point p = problem.space.from_params(nlohmann::json::parse(line));
+    const double y = problem.observe(p, noise);
+    std::cout
+        << nlohmann::json{{"observed", y}, {"regret", problem.value(p) - problem.f_star}}.dump()
+        << std::endl;
+  }
+}
+
 void run_bench(const BenchArgs& a) {
   if (a.seeds < 1) throw std::invalid_argument("--seeds: must be >= 1");
   if (a.evaluations < 1) throw std::invalid_argument("--evaluations: must be >= 1");
   if (a.experiment_seeds < 1) throw std::invalid_argument("--experiment-seeds: must be >= 1");
+  if (a.suite && a.evaluations < 100) {
+    throw std::invalid_argument("--evaluations: the suite reads 100 evaluations, got " +
+                                std::to_string(a.evaluations));
+  }
   for (const auto& p : a.problems) search::benchmark_problem(p, "--problems");
-  for (const auto& s : a.strategies) search::make_strategy(s, 0, 3, "--strategies");
+  for (const auto& s : a.strategies)
+    search::make_strategy(s, 0, search::kDefaultInterleave, "--strategies");
   nlohmann::json out = nlohmann::json::object();
   if (!a.plot.empty()) plot(a);
-  if (!a.skip_regret) regret(a, out);
+  if (!a.skip_regret) a.suite ? suite(a, out) : regret(a, out);
   if (!a.skip_latency) latency(a, out);
   if (!a.skip_experiment) experiment(a, out);
   if (a.json) std::cout << out.dump() << "\n";
@@ -224,7 +420,7 @@ void run_bench(const BenchArgs& a) {
 void add_bench_search_command(CLI::App& bench) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = bench.add_subcommand(
-      "search", "Optimizer benchmark: regret on peaks/branin/hartmann6/policy30, latency");
+      "search", "Optimizer benchmark: regret on the reference problems or the suite, latency");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->add_option("--seeds", args->seeds, "Seeds per problem and strategy")->capture_default_str();
   cmd->add_option("--evaluations", args->evaluations, "Evaluations per run")->capture_default_str();
@@ -237,7 +433,30 @@ void add_bench_search_command(CLI::App& bench) {
                   "Seeds of the original noisy-peaks runs (0..N-1)")
       ->capture_default_str();
   cmd->add_option("--plot", args->plot, "Directory for PNG plots of the 2-D problems");
-  cmd->callback([args] { run_bench(*args); });
+  cmd->add_flag("--suite", args->suite,
+                "Every problem (or --problems) at 20, 40 and 100 evaluations, 10 seeds unless "
+                "--seeds, with a summary against random search (and TPE with --tpe/--tpe-json)");
+  cmd->add_flag("--tpe", args->tpe, "Suite: run Optuna's TPE as the reference (--tpe-script)");
+  cmd->add_option("--tpe-json", args->tpe_json, "Suite: read the TPE reference from this file");
+  cmd->add_option("--tpe-script", args->tpe_script, "The TPE reference script")
+      ->capture_default_str();
+  cmd->callback([args, cmd] {
+    BenchArgs a = *args;
+    if (a.suite && cmd->count("--problems") == 0) a.problems = search::benchmark_suite_names();
+    if (a.suite && cmd->count("--seeds") == 0) a.seeds = 10;
+    if (a.suite && cmd->count("--strategies") == 0) a.strategies = {"random", "gp", "rf-random"};
+    run_bench(a);
+  });
+
+  auto problem = std::make_shared<std::pair<std::string, uint64_t>>("", 0);
+  CLI::App* eval = bench.add_subcommand(
+      "problem",
+      "One benchmark problem as an evaluator: prints {\"space\", \"f_star\", \"noise_sd\"}, "
+      "then for each line of parameters (JSON by name) on stdin {\"observed\", \"regret\"}");
+  eval->add_option("name", problem->first, "The problem")->required();
+  eval->add_option("--seed", problem->second, "Seed of the observation noise")
+      ->capture_default_str();
+  eval->callback([problem] { serve_problem(problem->first, problem->second); });
 }
 
 }  // namespace autoaug::tools

@@ -41,7 +41,7 @@ struct OptimizeArgs {
   int trials = 0;
   std::string strategy = "rf-random";
   int batch = 1;
-  int interleave = 3;
+  int interleave = search::kDefaultInterleave;
   uint64_t seed = 0;
   bool minimize = false;  // the default; the flag exists for explicit scripts
   bool maximize = false;

@@ -97,7 +97,7 @@ void add_search_keys(KeyTable& b) {
         "the study's strategy (search::make_strategy)",
         "the strategy: random, grid, gp, gp-hedge, rf, et, rf-random or et-random")
       .one_of(search::strategy_names());
-  b.own("search", "interleave", Kind::kInt, 3, "--interleave",
+  b.own("search", "interleave", Kind::kInt, search::kDefaultInterleave, "--interleave",
         "the study's interleave (search::make_strategy)",
         "for rf-random and et-random: 1 of every k proposals from the forest, k-1 random")
       .range(1, 1000);

@@ -28,10 +28,14 @@ double thread_cpu_seconds() {
 
 }  // namespace
 
+std::mt19937_64 observation_noise(std::uint64_t seed) {
+  return std::mt19937_64(seed * 0x9e3779b97f4a7c15ULL + 0x5eed);
+}
+
 BenchmarkRun run_benchmark(const BenchmarkProblem& problem, std::unique_ptr<Strategy> strategy,
                            int evaluations, int batch, std::uint64_t seed) {
   Study study(problem.space, std::move(strategy));
-  std::mt19937_64 noise(seed * 0x9e3779b97f4a7c15ULL + 0x5eed);
+  std::mt19937_64 noise = observation_noise(seed);
   BenchmarkRun run;
   double best_obs = INFINITY, best_obs_true = INFINITY, best_true = INFINITY;
   const auto start = std::chrono::steady_clock::now();

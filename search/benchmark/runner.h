@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,14 +25,18 @@ struct BenchmarkRun {
   double seconds = 0;
 };
 
+// The generator of the observation noise of the run with noise seed `seed` (run_benchmark's;
+// `autoaug bench problem` evaluates the same noise for optimizers outside this library).
+std::mt19937_64 observation_noise(std::uint64_t seed);
+
 // Runs `strategy` through a Study for `evaluations` evaluations, `batch` proposals asked before
 // they are told (pending ones seen by the later asks), with observation noise seeded by `seed`.
 BenchmarkRun run_benchmark(const BenchmarkProblem& problem, std::unique_ptr<Strategy> strategy,
                            int evaluations, int batch, std::uint64_t seed);
 
 // Thread CPU time of one suggestion (fit plus acquisition) of the strategy named `strategy`
-// after `n` random observations. For an interleaving strategy ("...-random") the 3 proposals of
-// a round are made (earlier ones pending) and the slowest, the model's, is returned.
+// after `n` random observations. For an interleaving strategy ("...-random") 3 consecutive
+// proposals are made (earlier ones pending) and the slowest, the model's, is returned.
 double suggestion_seconds(const BenchmarkProblem& problem, const std::string& strategy, int n,
                           std::uint64_t seed);
 

@@ -1,6 +1,7 @@
 #include "search/strategy/model_strategy.h"
 
 #include <algorithm>
+#include <boost/random/sobol.hpp>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -46,6 +47,13 @@ std::vector<std::vector<double>> best_starts(const Space& space,
   return starts;
 }
 
+// The number of proposals before `n` that were random turns.
+uint64_t random_turns_before(const ModelStrategy& strategy, size_t n) {
+  uint64_t j = 0;
+  for (size_t i = 0; i < n; ++i) j += !strategy.model_turn(i);
+  return j;
+}
+
 using BestFor = std::function<std::optional<Point>(AcquisitionKind, Vector*)>;
 
 // GP-hedge: the best point of EI, PI and LCB each; one of them drawn with weights exp(gain),
@@ -72,6 +80,19 @@ std::optional<Point> hedge(const BestFor& best_for, double y_mean, double y_sd,
 }
 
 }  // namespace
+
+Point sobol_point(const Space& space, uint64_t seed, uint64_t j) {
+  boost::random::sobol sequence(space.size());
+  sequence.seed(j);
+  std::mt19937_64 shift(random::mix64(seed ^ 0x5ab01d5eedULL));
+  std::vector<double> u(space.size());
+  for (size_t i = 0; i < space.size(); ++i) {
+    const double v = std::ldexp(static_cast<double>((sequence() ^ shift()) >> 11), -53);
+    const int n = static_cast<int>(space.dimension(i).choices.size());
+    u[i] = space.dimension(i).type == DimensionType::kCategorical ? std::floor(v * n) : v;
+  }
+  return space.from_unit(u);
+}
 
 ModelStrategy::ModelStrategy(ModelStrategyOptions options, uint64_t seed, std::string name)
     : options_(std::move(options)), seed_(seed), name_(std::move(name)) {
@@ -147,7 +168,14 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
     if (t.state == TrialState::kComplete && std::isfinite(t.value)) complete.push_back(&t);
     if (t.state == TrialState::kPending && model_turn(i)) pending.push_back(&t);
   }
-  if (!model_turn(n) || complete.size() < 2) return detail::sample_unique(space, taken, rng);
+  if (!model_turn(n) || complete.size() < 2) {
+    if (options_.design == RandomDesign::kSobol && !model_turn(n) &&
+        space.size() <= BOOST_RANDOM_SOBOL_MAX_DIMENSION) {
+      Point p = sobol_point(space, seed_, random_turns_before(*this, n));
+      if (!taken.count(space.key(p))) return p;
+    }
+    return detail::sample_unique(space, taken, rng);
+  }
 
   const auto d = static_cast<Eigen::Index>(space.size());
   Vector y_obs(static_cast<Eigen::Index>(complete.size()));

@@ -18,6 +18,17 @@ enum class SurrogateKind : int { kRandomForest = 0, kGaussianProcess = 1 };
 // random proposals are left out of the fit.
 enum class Liar : int { kMin = 0, kMean = 1, kMax = 2 };
 
+// How the random proposals of a model-based strategy are drawn.
+enum class RandomDesign : int { kUniform = 0, kSobol = 1 };
+
+// Point number `j` (0-based) of the Sobol sequence over `space` with a digital shift drawn from
+// `seed`: each coordinate's 64 bits are XORed with a random mask, which keeps the sequence's
+// stratification and moves its first point off the centre. Reals and integers take the
+// coordinate as their unit coordinate; a categorical dimension of n choices takes choice
+// floor(u n). Boost.Random's `sobol` makes the sequence; spaces of more than its 3667 dimensions
+// are not supported (ModelStrategy then draws uniformly).
+Point sobol_point(const Space& space, uint64_t seed, uint64_t j);
+
 struct ModelStrategyOptions {
   SurrogateKind surrogate = SurrogateKind::kRandomForest;
   RandomForestOptions forest;  // when surrogate is kRandomForest
@@ -26,8 +37,12 @@ struct ModelStrategyOptions {
   // EI/PI improvement margin in units of the objective (scikit-optimize's default); >= 0.
   double xi = 0.01;
   double kappa = 1.96;  // LCB exploration weight; >= 0
-  // Proposals drawn uniformly at random before the model is used; >= 1.
+  // Proposals drawn at random before the model is used; >= 1.
   int n_initial = 10;
+  // The random proposals (the initial ones and the random turns of interleaving) as independent
+  // uniform draws, or as the points of a Sobol sequence, digitally shifted by the seed: the j-th
+  // random proposal of a study is the sequence's point j (`sobol_point`).
+  RandomDesign design = RandomDesign::kUniform;
   // k in "1 of every k proposals from the acquisition, k-1 uniformly random" after the initial
   // ones (RF + random: k = 3). 1: every proposal from the model. >= 1.
   int interleave = 1;

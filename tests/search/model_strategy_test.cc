@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace autoaug::search {
 namespace {
@@ -75,6 +78,53 @@ TEST(ModelStrategyTest, InterleavingAlternatesModelAndRandomTurns) {
   const ModelStrategy s(o, 0, "rf-random");
   const bool expected[] = {false, false, false, false, true, false, false, true, false};
   for (size_t n = 0; n < 9; ++n) EXPECT_EQ(s.model_turn(n), expected[n]) << n;
+}
+
+// The first 2^m - 1 points of the shifted Sobol sequence fall into distinct intervals of width
+// 2^-m in every coordinate (the sequence skips its point 0, whose interval is left empty), and
+// in those 15 points each of the 4 choices of a categorical dimension appears 3 or 4 times.
+TEST(ModelStrategyTest, SobolPointsAreStratifiedInEveryCoordinate) {
+  std::vector<Dimension> dims;
+  for (int i = 0; i < 5; ++i) dims.push_back(Dimension::real("x" + std::to_string(i), 0, 1));
+  dims.push_back(Dimension::categorical("c", {"a", "b", "c", "d"}));
+  const Space space(dims);
+  for (uint64_t seed : {0, 1, 2}) {
+    std::vector<std::vector<int>> bins(6, std::vector<int>(16, 0));
+    for (uint64_t j = 0; j < 15; ++j) {
+      const Point p = sobol_point(space, seed, j);
+      ASSERT_TRUE(space.contains(p));
+      for (int i = 0; i < 5; ++i) ++bins[i][static_cast<int>(p[i] * 16)];
+      ++bins[5][static_cast<int>(p[5])];
+    }
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(*std::max_element(bins[i].begin(), bins[i].end()), 1) << seed << " x" << i;
+    }
+    EXPECT_EQ(*std::max_element(bins[5].begin(), bins[5].begin() + 4), 4) << seed;
+    EXPECT_EQ(*std::min_element(bins[5].begin(), bins[5].begin() + 4), 3) << seed;
+  }
+  EXPECT_NE(sobol_point(space, 0, 0), sobol_point(space, 1, 0));  // the shift depends on the seed
+}
+
+// The random turns of a Sobol design take the sequence's points in order: point j is the j-th
+// random proposal of the study, whichever proposals came from the model in between.
+TEST(ModelStrategyTest, RandomTurnsFollowTheSobolSequence) {
+  const Space space({Dimension::real("x", -5, 10), Dimension::integer("k", 0, 9)});
+  ModelStrategyOptions o;
+  o.n_initial = 3;
+  o.interleave = 2;
+  o.design = RandomDesign::kSobol;
+  const ModelStrategy s(o, 5, "rf-random");
+  std::vector<Trial> h;
+  std::vector<uint64_t> random_turns;
+  for (int n = 0; n < 9; ++n) {
+    const Point p = *s.propose(space, h);
+    if (!s.model_turn(n)) {
+      EXPECT_EQ(p, sobol_point(space, 5, random_turns.size())) << n;
+      random_turns.push_back(n);
+    }
+    h.push_back(complete(n, p, std::fabs(p[0] - 1) + p[1]));
+  }
+  EXPECT_EQ(random_turns, (std::vector<uint64_t>{0, 1, 2, 4, 6, 8}));
 }
 
 // A pending random proposal is not fitted at the liar value: where it lies does not change the

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/benchmark/suite.h"
 #include "search/strategy/strategy_factory.h"
 
 namespace autoaug::search {
@@ -67,6 +68,43 @@ TEST(BenchmarkRunner, PercentileInterpolatesAsNumpy) {
   EXPECT_DOUBLE_EQ(percentile(v, 0.75), 3.25);
   EXPECT_DOUBLE_EQ(percentile(v, 1.0), 4.0);
   EXPECT_DOUBLE_EQ(percentile({5}, 0.3), 5.0);
+}
+
+// Regret curves that stay at `v` from the first evaluation on, one per seed.
+SuiteCell flat_cell(const std::string& problem, const std::string& strategy,
+                    const std::vector<double>& v) {
+  SuiteCell c{problem, strategy, {}, {}};
+  for (double x : v) c.regret.push_back(std::vector<double>(100, x));
+  return c;
+}
+
+TEST(BenchmarkSuite, SummaryCountsWinsTiesAndNormalisesByRandom) {
+  std::vector<SuiteCell> cells = {
+      flat_cell("a", "random", {1, 2, 3}),   flat_cell("a", "tpe", {0.5, 0.5, 0.5}),
+      flat_cell("a", "mine", {0.1, 0.2, 9}), flat_cell("b", "random", {4, 4, 4}),
+      flat_cell("b", "tpe", {0, 0, 0}),      flat_cell("b", "mine", {0, 0, 0}),
+      flat_cell("c", "random", {1, 1, 1}),   flat_cell("c", "mine", {2, 2, 2})};
+  // Random improves from 20 to 40 evaluations on problem a: the scale stays at 20.
+  for (auto& curve : cells[0].regret) std::fill(curve.begin() + 39, curve.end(), 0.5);
+  const auto summary = summarise_suite(cells, {20, 40});
+  ASSERT_EQ(summary.size(), 6u);  // random, tpe, mine at 20 and 40
+  const SuiteSummary& mine20 = summary[2];
+  EXPECT_EQ(mine20.strategy, "mine");
+  EXPECT_EQ(mine20.evaluations, 20);
+  EXPECT_EQ(mine20.problems, 3);
+  EXPECT_EQ(mine20.beats_random, 2);  // a: 0.2 < 2; b: 0 < 4; c: 2 > 1
+  EXPECT_EQ(mine20.ties_random, 0);
+  EXPECT_EQ(mine20.worse_than_random, std::vector<std::string>{"c"});
+  EXPECT_EQ(mine20.reference_problems, 2);
+  EXPECT_EQ(mine20.beats_reference, 1);  // a: 0.2 < 0.5
+  EXPECT_EQ(mine20.ties_reference, 1);   // b: both at the optimum
+  EXPECT_DOUBLE_EQ(mine20.mean_normalised, (0.2 / 2 + 0 / 4.0 + 2 / 1.0) / 3);
+  const SuiteSummary& mine40 = summary[5];
+  EXPECT_EQ(mine40.beats_random, 2);  // a: 0.2 < 0.5
+  EXPECT_EQ(summary[3].strategy, "random");
+  EXPECT_EQ(summary[3].ties_random, 3);
+  EXPECT_DOUBLE_EQ(summary[3].mean_normalised, (0.5 / 2 + 1 + 1) / 3);
+  EXPECT_DOUBLE_EQ(median_regret(cells[2], 20), 0.2);
 }
 
 }  // namespace
