@@ -9,8 +9,9 @@
 //   workers:  local workers and the coordinator       (the search command, CoordinatorOptions)
 //
 // Every key is optional: a key left out takes its default, an unknown key is an error that names
-// it. The key table is declared here once, for the engine in tools/config/schema.h. The command line overrides the file (override_search_config); the resolved config, a JSON
-// object of the same shape, is what a study stores.
+// it. The key table is declared here once, for the engine in tools/config/schema.h. The command
+// line overrides the file (override_search_config); the resolved config, a JSON object of the same
+// shape, is what a study stores.
 
 #include <nlohmann/json.hpp>
 #include <string>
