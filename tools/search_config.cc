@@ -15,7 +15,6 @@ namespace {
 
 using config::Key;
 using config::Kind;
-using config::kInf;
 using nlohmann::json;
 
 const std::vector<std::string> kSections = {"data",   "training", "space",
@@ -46,16 +45,8 @@ struct KeyTable {
   // A key of the search command's own, with its default.
   Key& own(const char* section, const char* name, Kind kind, json fallback, const char* option,
            const char* field, const char* doc) {
-    Key key;
-    key.section = section;
-    key.name = name;
-    key.kind = kind;
-    key.fallback = std::move(fallback);
-    key.option = option;
-    key.field = field;
-    key.doc = doc;
-    if (kind == Kind::kUnsigned) key.range(0, kInf);
-    keys.push_back(std::move(key));
+    keys.push_back(Key::make(section, name, kind, std::move(fallback), option, doc));
+    keys.back().field = field;
     return keys.back();
   }
 };

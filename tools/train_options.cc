@@ -22,13 +22,8 @@ template <typename T>
 TrainOption declare(const char* section, const char* name, Kind kind, T TrainArgs::*member,
                     const char* field, const char* flag, const char* doc) {
   TrainOption o;
-  o.key.section = section;
-  o.key.name = name;
-  o.key.kind = kind;
-  o.key.option = flag;
+  o.key = Key::make(section, name, kind, nullptr, flag, doc);
   o.key.field = std::string("TrainArgs::") + field;
-  o.key.doc = doc;
-  if (kind == Kind::kUnsigned) o.key.range(0, kInf);
   o.field = field;
   o.set = [member](TrainArgs& a, const json& v) { a.*member = v.get<T>(); };
   o.get = [member](const TrainArgs& a) { return json(a.*member); };

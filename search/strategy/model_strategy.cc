@@ -152,6 +152,33 @@ double ModelStrategy::trust_region_radius(const std::vector<Trial>& history) con
   return radius;
 }
 
+std::optional<Point> ModelStrategy::random_proposal(const Space& space,
+                                                    const std::unordered_set<std::string>& taken,
+                                                    size_t n, std::mt19937_64& rng) const {
+  if (options_.design == RandomDesign::kSobol && !model_turn(n) &&
+      space.size() <= BOOST_RANDOM_SOBOL_MAX_DIMENSION) {
+    Point p = sobol_point(space, seed_, random_turns_before(*this, n));
+    if (!taken.count(space.key(p))) return p;
+  }
+  return detail::sample_unique(space, taken, rng);
+}
+
+AcquisitionOptimizerOptions ModelStrategy::optimizer_options(
+    Eigen::Index rows, Eigen::Index d, const std::vector<std::vector<double>>& starts,
+    const std::vector<Trial>& history) const {
+  AcquisitionOptimizerOptions optimizer = options_.optimizer;
+  if (options_.acquisition_flops > 0) {
+    const double per_prediction = static_cast<double>(rows) * static_cast<double>(rows + d);
+    optimizer.max_predictions =
+        std::max(1000, static_cast<int>(options_.acquisition_flops / per_prediction));
+  }
+  if (options_.trust_region) {
+    optimizer.region_center = starts.front();
+    optimizer.region_radius = trust_region_radius(history);
+  }
+  return optimizer;
+}
+
 std::optional<Point> ModelStrategy::propose(const Space& space,
                                             const std::vector<Trial>& history) const {
   const size_t n = history.size();
@@ -168,14 +195,7 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
     if (t.state == TrialState::kComplete && std::isfinite(t.value)) complete.push_back(&t);
     if (t.state == TrialState::kPending && model_turn(i)) pending.push_back(&t);
   }
-  if (!model_turn(n) || complete.size() < 2) {
-    if (options_.design == RandomDesign::kSobol && !model_turn(n) &&
-        space.size() <= BOOST_RANDOM_SOBOL_MAX_DIMENSION) {
-      Point p = sobol_point(space, seed_, random_turns_before(*this, n));
-      if (!taken.count(space.key(p))) return p;
-    }
-    return detail::sample_unique(space, taken, rng);
-  }
+  if (!model_turn(n) || complete.size() < 2) return random_proposal(space, taken, n, rng);
 
   const auto d = static_cast<Eigen::Index>(space.size());
   Vector y_obs(static_cast<Eigen::Index>(complete.size()));
@@ -208,16 +228,7 @@ std::optional<Point> ModelStrategy::propose(const Space& space,
   const std::vector<std::vector<double>> starts = best_starts(space, complete, rank_by, 10);
 
   const double xi = options_.xi;
-  AcquisitionOptimizerOptions optimizer = options_.optimizer;
-  if (options_.acquisition_flops > 0) {
-    const double per_prediction = static_cast<double>(rows) * static_cast<double>(rows + d);
-    optimizer.max_predictions =
-        std::max(1000, static_cast<int>(options_.acquisition_flops / per_prediction));
-  }
-  if (options_.trust_region) {
-    optimizer.region_center = starts.front();
-    optimizer.region_radius = trust_region_radius(history);
-  }
+  const AcquisitionOptimizerOptions optimizer = optimizer_options(rows, d, starts, history);
   auto best_for = [&](AcquisitionKind kind, Vector* mean_out) -> std::optional<Point> {
     auto scorer = [&](const Matrix& u, Vector& scores) {
       Vector mean, var;

@@ -2,6 +2,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
+#include <string>
+#include <unordered_set>
 
 #include "search/acquisition/acquisition.h"
 #include "search/acquisition/acquisition_optimizer.h"
@@ -89,6 +92,17 @@ class ModelStrategy : public Strategy {
 
  private:
   std::unique_ptr<Surrogate> make_surrogate(const Space& space) const;
+  // A proposal without the model (a random turn, or too few observations): the next Sobol point
+  // when that design is on, the turn is a random one and the point is free; else a uniform draw
+  // that `taken` does not hold.
+  std::optional<Point> random_proposal(const Space& space,
+                                       const std::unordered_set<std::string>& taken, size_t n,
+                                       std::mt19937_64& rng) const;
+  // The acquisition optimiser's options for a fit of `rows` points in `d` dimensions, with the
+  // trust region (when on) around the first of `starts`.
+  AcquisitionOptimizerOptions optimizer_options(Eigen::Index rows, Eigen::Index d,
+                                                const std::vector<std::vector<double>>& starts,
+                                                const std::vector<Trial>& history) const;
 
   ModelStrategyOptions options_;
   uint64_t seed_;

@@ -20,14 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 Key key(const char* section, const char* name, Kind kind, json fallback, const char* option = "") {
-  Key k;
-  k.section = section;
-  k.name = name;
-  k.kind = kind;
-  k.fallback = std::move(fallback);
-  k.option = option;
-  k.doc = "the " + std::string(name);
-  return k;
+  return Key::make(section, name, kind, std::move(fallback), option, "the " + std::string(name));
 }
 
 // A small schema: a run section and a paint section, and "low below high" across keys.

@@ -20,6 +20,19 @@ namespace autoaug::config {
 
 using nlohmann::json;
 
+Key Key::make(std::string section, std::string name, Kind kind, json fallback, std::string option,
+              std::string doc) {
+  Key k;
+  k.section = std::move(section);
+  k.name = std::move(name);
+  k.kind = kind;
+  k.fallback = std::move(fallback);
+  k.option = std::move(option);
+  k.doc = std::move(doc);
+  if (kind == Kind::kUnsigned) k.range(0, kInf);
+  return k;
+}
+
 Key& Key::range(double lo, double hi, bool lo_open, bool hi_open) {
   min = lo;
   max = hi;

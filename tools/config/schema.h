@@ -47,6 +47,10 @@ struct Key {
   std::string item = "item";
   std::string example;
 
+  // A key with its option and help; an unsigned key's range starts at 0.
+  static Key make(std::string section, std::string name, Kind kind, nlohmann::json fallback,
+                  std::string option, std::string doc);
+
   std::string path() const { return section + "." + name; }
   Key& range(double lo, double hi, bool lo_open = false, bool hi_open = false);
   Key& one_of(std::vector<std::string> values);
